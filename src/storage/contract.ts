@@ -1,0 +1,227 @@
+// The storage contract: everything above src/storage sees only these types, never an engine.
+//
+// A store is a set of named collections of ordered byte keys (compared bytewise, unsigned,
+// like memcmp). All access goes through transactions:
+//   - read(fn):  fn sees one consistent snapshot for its whole run.
+//   - write(fn): fn's puts and dels commit all together or not at all; its reads see its own
+//                writes; write transactions are serialisable across every process that has the
+//                store open (engines that cannot do that say so with supports.multiProcess=false).
+// Transactions take async callbacks so that engines reached over a network (PostgreSQL) fit the
+// same contract; local engines resolve at once. Callers must not start a transaction from inside
+// another one on the same store (it would wait for itself); pass the open tx down instead.
+
+export type Bytes = Uint8Array;
+
+/** Collections the layers above use. Engines may create them up front or lazily. */
+export const COLLECTIONS = {
+  meta: { large: false }, // vault identity, format version, counters
+  inodes: { large: false }, // ino -> inode record
+  dirents: { large: false }, // parent ino + name -> child ino + type
+  chunks: { large: true }, // sha256 -> content chunk
+  manifests: { large: true }, // sha256 -> list of chunk hashes
+  oplog: { large: false }, // seq -> operation record
+  inode_log: { large: false }, // ino + seq -> inode record as of seq (history)
+  dirent_log: { large: false }, // parent + name + seq -> child (or tombstone) as of seq
+} as const;
+export type Collection = keyof typeof COLLECTIONS;
+export const COLLECTION_NAMES = Object.keys(COLLECTIONS) as Collection[];
+
+/** Keys are 1..MAX_KEY_BYTES bytes: LMDB's default limit is 511, and every engine keeps to it. */
+export const MAX_KEY_BYTES = 511;
+
+export interface Entry {
+  key: Buffer;
+  value: Buffer;
+}
+
+/**
+ * A range over one collection. Bounds are optional and combine (all must hold).
+ * `prefix` is shorthand for gte=prefix, lt=the first key after every key with that prefix.
+ * Results come in key order, or reverse key order with `reverse`; `limit` caps the count.
+ */
+export interface RangeOptions {
+  gt?: Bytes;
+  gte?: Bytes;
+  lt?: Bytes;
+  lte?: Bytes;
+  prefix?: Bytes;
+  reverse?: boolean;
+  limit?: number;
+}
+
+export interface ReadTx {
+  get(coll: Collection, key: Bytes): Promise<Buffer | undefined>;
+  has(coll: Collection, key: Bytes): Promise<boolean>;
+  /** Entries in the range, in order. Page large ranges with `limit` and `gt`/`lt` (see scan()). */
+  range(coll: Collection, opts?: RangeOptions): Promise<Entry[]>;
+  /** Number of entries in the range (may be computed by scanning). */
+  count(coll: Collection, opts?: RangeOptions): Promise<number>;
+}
+
+export interface WriteTx extends ReadTx {
+  put(coll: Collection, key: Bytes, value: Bytes): Promise<void>;
+  del(coll: Collection, key: Bytes): Promise<void>;
+}
+
+export interface Capabilities {
+  /** Data outlives the process. */
+  persistent: boolean;
+  /** Several processes may open the store at once, with serialisable writes. */
+  multiProcess: boolean;
+  /** The engine has its own full-text index (used by the search layer when it lands). */
+  fullText: boolean;
+  /** A copy of the store can share unchanged data with the original (forks). */
+  cheapCopy: boolean;
+}
+
+export interface EngineStats {
+  engine: string;
+  /** Bytes on disk (0 for memory). */
+  bytesOnDisk: number;
+  /** Entry count per collection. */
+  entries: Partial<Record<Collection, number>>;
+  /** Anything engine-specific worth showing (page size, map size, WAL size, ...). */
+  details: Record<string, string | number | boolean>;
+}
+
+export interface CompactStats {
+  bytesBefore: number;
+  bytesAfter: number;
+}
+
+export interface Engine {
+  readonly kind: EngineKind;
+  readonly supports: Capabilities;
+  read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T>;
+  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
+  /** Make every committed write durable (commits already are unless settings relax it). */
+  sync(): Promise<void>;
+  compact(): Promise<CompactStats>;
+  stats(): Promise<EngineStats>;
+  /** Engine-level integrity check: a list of problems, empty when sound. */
+  check(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export type EngineKind = 'sqlite' | 'lmdb' | 'memory';
+export const ENGINE_KINDS: readonly EngineKind[] = ['sqlite', 'lmdb', 'memory'];
+
+export interface OpenOptions {
+  /** Where the store lives (a file for sqlite, a folder for lmdb; ignored by memory). */
+  path: string;
+  /** Create the store if it does not exist; otherwise a missing store is ENOVAULT. */
+  create: boolean;
+  readOnly?: boolean;
+  /** Per-engine settings from the config file's [backend.NAME] section. */
+  settings?: Record<string, unknown>;
+}
+
+export type EngineFactory = (opts: OpenOptions) => Promise<Engine>;
+
+// ---- helpers shared by engines and callers -------------------------------------------------
+
+/** The smallest key greater than every key that starts with `prefix`, or undefined if none. */
+export function prefixEnd(prefix: Bytes): Buffer | undefined {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i] !== 0xff) {
+      end[i]++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return undefined;
+}
+
+/** Reduce RangeOptions to one lower and one upper bound (each inclusive or not). */
+export interface Bounds {
+  lower?: Buffer;
+  lowerInclusive: boolean;
+  upper?: Buffer;
+  upperInclusive: boolean;
+}
+
+export function toBounds(opts: RangeOptions = {}): Bounds {
+  let lower: Buffer | undefined;
+  let lowerInclusive = true;
+  let upper: Buffer | undefined;
+  let upperInclusive = false;
+  const raise = (k: Bytes, inclusive: boolean) => {
+    const b = Buffer.from(k);
+    const c = lower === undefined ? 1 : Buffer.compare(b, lower);
+    if (c > 0 || (c === 0 && !inclusive)) {
+      lower = b;
+      lowerInclusive = inclusive;
+    }
+  };
+  const lowerUpper = (k: Bytes, inclusive: boolean) => {
+    const b = Buffer.from(k);
+    const c = upper === undefined ? -1 : Buffer.compare(b, upper);
+    if (c < 0 || (c === 0 && !inclusive)) {
+      upper = b;
+      upperInclusive = inclusive;
+    }
+  };
+  if (opts.prefix !== undefined && opts.prefix.length > 0) {
+    raise(opts.prefix, true);
+    const end = prefixEnd(opts.prefix);
+    if (end !== undefined) lowerUpper(end, false);
+  }
+  if (opts.gte !== undefined) raise(opts.gte, true);
+  if (opts.gt !== undefined) raise(opts.gt, false);
+  if (opts.lte !== undefined) lowerUpper(opts.lte, true);
+  if (opts.lt !== undefined) lowerUpper(opts.lt, false);
+  return { lower, lowerInclusive, upper, upperInclusive };
+}
+
+/** True when the bounds can hold no key at all. */
+export function emptyBounds(b: Bounds): boolean {
+  if (b.lower === undefined || b.upper === undefined) return false;
+  const c = Buffer.compare(b.lower, b.upper);
+  return c > 0 || (c === 0 && !(b.lowerInclusive && b.upperInclusive));
+}
+
+export function inBounds(key: Buffer, b: Bounds): boolean {
+  if (b.lower !== undefined) {
+    const c = Buffer.compare(key, b.lower);
+    if (c < 0 || (c === 0 && !b.lowerInclusive)) return false;
+  }
+  if (b.upper !== undefined) {
+    const c = Buffer.compare(key, b.upper);
+    if (c > 0 || (c === 0 && !b.upperInclusive)) return false;
+  }
+  return true;
+}
+
+/**
+ * Walk a range of any size in pages, so a scan of a million keys never holds them all.
+ * Each page is read with the tx given; the caller decides whether that is one snapshot.
+ */
+export async function* scan(
+  tx: ReadTx,
+  coll: Collection,
+  opts: RangeOptions = {},
+  pageSize = 1000,
+): AsyncGenerator<Entry> {
+  const b = toBounds(opts);
+  let remaining = opts.limit ?? Infinity;
+  let cursor: RangeOptions = {
+    ...(b.lower ? (b.lowerInclusive ? { gte: b.lower } : { gt: b.lower }) : {}),
+    ...(b.upper ? (b.upperInclusive ? { lte: b.upper } : { lt: b.upper }) : {}),
+  };
+  while (remaining > 0) {
+    const page = await tx.range(coll, { ...cursor, reverse: opts.reverse, limit: Math.min(pageSize, remaining) });
+    for (const e of page) yield e;
+    remaining -= page.length;
+    if (page.length < pageSize) return;
+    const last = page[page.length - 1].key;
+    cursor = opts.reverse
+      ? { ...cursor, lte: undefined, lt: last }
+      : { ...cursor, gte: undefined, gt: last };
+  }
+}
+
+export function checkKey(key: Bytes): void {
+  if (key.length === 0 || key.length > MAX_KEY_BYTES) {
+    throw new RangeError(`storage key must be 1..${MAX_KEY_BYTES} bytes, got ${key.length}`);
+  }
+}

@@ -1,0 +1,155 @@
+// The memory engine: for tests and scratch vaults. Nothing reaches disk.
+// Each collection is a copy-on-write B+tree (sorted-btree): a transaction clones the trees it
+// touches in O(1), writes to the clones, and swaps them in on commit, so readers keep a stable
+// snapshot and a failed transaction leaves nothing behind.
+import BTreeModule from 'sorted-btree';
+import type {
+  Bytes,
+  Collection,
+  CompactStats,
+  Engine,
+  EngineStats,
+  Entry,
+  OpenOptions,
+  RangeOptions,
+  ReadTx,
+  WriteTx,
+} from '../contract.js';
+import { COLLECTION_NAMES, checkKey, emptyBounds, toBounds } from '../contract.js';
+import { Mutex } from '../mutex.js';
+
+type Tree = InstanceType<typeof BTreeModule.default>;
+// sorted-btree ships CommonJS with `exports.default`; under NodeNext the class sits on .default.
+const BTree = (BTreeModule as unknown as { default: new (e?: [Buffer, Buffer][], c?: (a: Buffer, b: Buffer) => number) => Tree }).default;
+const newTree = (): Tree => new BTree(undefined, Buffer.compare);
+
+type Trees = Map<Collection, Tree>;
+
+function tree(trees: Trees, coll: Collection): Tree {
+  let t = trees.get(coll);
+  if (!t) {
+    if (!COLLECTION_NAMES.includes(coll)) throw new RangeError(`unknown collection "${coll}"`);
+    t = newTree();
+    trees.set(coll, t);
+  }
+  return t;
+}
+
+function rangeOf(t: Tree, opts: RangeOptions = {}): Entry[] {
+  const b = toBounds(opts);
+  const out: Entry[] = [];
+  const limit = opts.limit ?? Infinity;
+  if (limit <= 0 || emptyBounds(b)) return out;
+  if (!opts.reverse) {
+    for (const [k, v] of t.entries(b.lower) as IterableIterator<[Buffer, Buffer]>) {
+      if (b.lower && !b.lowerInclusive && k.equals(b.lower)) continue;
+      if (b.upper) {
+        const c = Buffer.compare(k, b.upper);
+        if (c > 0 || (c === 0 && !b.upperInclusive)) break;
+      }
+      out.push({ key: Buffer.from(k), value: Buffer.from(v) });
+      if (out.length >= limit) break;
+    }
+  } else {
+    const it = t.entriesReversed(b.upper, undefined, b.upper !== undefined && !b.upperInclusive) as IterableIterator<[Buffer, Buffer]>;
+    for (const [k, v] of it) {
+      if (b.lower) {
+        const c = Buffer.compare(k, b.lower);
+        if (c < 0 || (c === 0 && !b.lowerInclusive)) break;
+      }
+      out.push({ key: Buffer.from(k), value: Buffer.from(v) });
+      if (out.length >= limit) break;
+    }
+  }
+  return out;
+}
+
+class MemoryReadTx implements ReadTx {
+  constructor(protected trees: Trees) {}
+  async get(coll: Collection, key: Bytes): Promise<Buffer | undefined> {
+    const v = tree(this.trees, coll).get(Buffer.from(key)) as Buffer | undefined;
+    return v === undefined ? undefined : Buffer.from(v);
+  }
+  async has(coll: Collection, key: Bytes): Promise<boolean> {
+    return tree(this.trees, coll).has(Buffer.from(key));
+  }
+  async range(coll: Collection, opts?: RangeOptions): Promise<Entry[]> {
+    return rangeOf(tree(this.trees, coll), opts);
+  }
+  async count(coll: Collection, opts?: RangeOptions): Promise<number> {
+    if (!opts || (opts.gt ?? opts.gte ?? opts.lt ?? opts.lte ?? opts.prefix) === undefined) {
+      return tree(this.trees, coll).size;
+    }
+    return rangeOf(tree(this.trees, coll), { ...opts, limit: undefined }).length;
+  }
+}
+
+class MemoryWriteTx extends MemoryReadTx implements WriteTx {
+  private cloned = new Set<Collection>();
+  constructor(private committed: Trees) {
+    super(new Map(committed));
+  }
+  private writable(coll: Collection): Tree {
+    if (!this.cloned.has(coll)) {
+      this.trees.set(coll, tree(this.committed, coll).clone());
+      this.cloned.add(coll);
+    }
+    return this.trees.get(coll)!;
+  }
+  async put(coll: Collection, key: Bytes, value: Bytes): Promise<void> {
+    checkKey(key);
+    this.writable(coll).set(Buffer.from(key), Buffer.from(value));
+  }
+  async del(coll: Collection, key: Bytes): Promise<void> {
+    this.writable(coll).delete(Buffer.from(key));
+  }
+  result(): Trees {
+    return this.trees;
+  }
+}
+
+class MemoryEngine implements Engine {
+  readonly kind = 'memory' as const;
+  readonly supports = { persistent: false, multiProcess: false, fullText: false, cheapCopy: true };
+  private trees: Trees = new Map();
+  private lock = new Mutex();
+  private closed = false;
+
+  private live(): void {
+    if (this.closed) throw new Error('memory store is closed');
+  }
+  async read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T> {
+    this.live();
+    // A read needs no lock: it holds the committed trees, which writers never modify in place.
+    return fn(new MemoryReadTx(new Map(this.trees)));
+  }
+  async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    this.live();
+    return this.lock.run(async () => {
+      const tx = new MemoryWriteTx(this.trees);
+      const result = await fn(tx);
+      this.trees = tx.result();
+      return result;
+    });
+  }
+  async sync(): Promise<void> {}
+  async compact(): Promise<CompactStats> {
+    return { bytesBefore: 0, bytesAfter: 0 };
+  }
+  async stats(): Promise<EngineStats> {
+    const entries: Partial<Record<Collection, number>> = {};
+    for (const [c, t] of this.trees) entries[c] = t.size;
+    return { engine: 'memory', bytesOnDisk: 0, entries, details: {} };
+  }
+  async check(): Promise<string[]> {
+    return [];
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+    this.trees = new Map();
+  }
+}
+
+export async function openMemory(_opts: OpenOptions): Promise<Engine> {
+  return new MemoryEngine();
+}
