@@ -1,0 +1,293 @@
+// The public file operations. Each checks its arguments, resolves paths against the working
+// directory, and runs one core call in one transaction through a Runner. A Vault's runner
+// opens a transaction per call; a batch's runner reuses its single transaction, so the same
+// methods serve both (vault.batch(b => b.writeFile(...))).
+import { vfsError } from '../errors.js';
+import * as core from '../core/fs.js';
+import { normalizePath, joinPath } from '../core/paths.js';
+import { resolve } from '../core/resolve.js';
+import type { ReadScope, VaultSettings, WriteScope } from '../core/scope.js';
+import { chunkList } from '../content/chunks.js';
+import { globToRegExp } from '../util/glob.js';
+import { toStat, type DirEntry, type FindOptions, type Stat, type WalkEntry, type WriteFileOptions } from './types.js';
+
+export interface Runner {
+  readonly settings: VaultSettings;
+  read<T>(fn: (s: ReadScope) => Promise<T>): Promise<T>;
+  write<T>(fn: (s: WriteScope) => Promise<T>): Promise<T>;
+}
+
+export type Data = Buffer | Uint8Array | string;
+
+function toBuffer(data: Data, what = 'data'): Buffer {
+  if (typeof data === 'string') return Buffer.from(data);
+  if (data instanceof Uint8Array) return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  throw vfsError('EINVAL', undefined, `${what} must be a string, Buffer or Uint8Array`);
+}
+
+function checkMode(mode: unknown): number | undefined {
+  if (mode === undefined) return undefined;
+  if (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0 || mode > 0o7777) {
+    throw vfsError('EINVAL', undefined, `mode must be an integer between 0 and 0o7777, got ${String(mode)}`);
+  }
+  return mode;
+}
+
+function checkOffset(n: unknown, what: string): number {
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw vfsError('EINVAL', undefined, `${what} must be a non-negative integer`);
+  return n;
+}
+
+function checkTime(ms: unknown, what: string): number | undefined {
+  if (ms === undefined) return undefined;
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) throw vfsError('EINVAL', undefined, `${what} must be a finite number of milliseconds`);
+  return ms;
+}
+
+export class FileOps {
+  /** Relative paths are taken from here. */
+  cwd = '/';
+
+  constructor(protected readonly runner: Runner) {}
+
+  /** The normalised absolute vault path for `p` (relative to cwd). */
+  abs(p: string): string {
+    return normalizePath(p, this.cwd);
+  }
+
+  async stat(path: string): Promise<Stat> {
+    const p = this.abs(path);
+    return this.runner.read(async (s) => toStat(await core.stat(s, p, true)));
+  }
+
+  async lstat(path: string): Promise<Stat> {
+    const p = this.abs(path);
+    return this.runner.read(async (s) => toStat(await core.stat(s, p, false)));
+  }
+
+  async exists(path: string): Promise<boolean> {
+    const p = this.abs(path);
+    return this.runner.read(async (s) => {
+      try {
+        await core.stat(s, p, false);
+        return true;
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ENOENT' || (e as { code?: string }).code === 'ENOTDIR') return false;
+        throw e;
+      }
+    });
+  }
+
+  /** Canonical path with every symlink resolved. */
+  async realpath(path: string): Promise<string> {
+    return (await this.stat(path)).path;
+  }
+
+  async readdir(path = '.'): Promise<DirEntry[]> {
+    const p = this.abs(path);
+    return this.runner.read(async (s) => (await core.readdir(s, p)).children);
+  }
+
+  /** A folder's entries with their stats (one snapshot); a file lists as itself. */
+  async list(path = '.'): Promise<Stat[]> {
+    const p = this.abs(path);
+    return this.runner.read(async (s) => {
+      const f = await core.stat(s, p, true);
+      if (f.node.type !== 'directory') return [toStat(await core.stat(s, p, false))];
+      const out: Stat[] = [];
+      for (const c of await core.children(s, f.ino)) {
+        const node = await s.inode(c.ino);
+        if (node) out.push(toStat({ path: joinPath(f.path, c.name), name: c.name, node }));
+      }
+      return out;
+    });
+  }
+
+  async readFile(path: string, opts: { start?: number; end?: number } = {}): Promise<Buffer> {
+    const p = this.abs(path);
+    const start = opts.start === undefined ? undefined : checkOffset(opts.start, 'start');
+    const end = opts.end === undefined ? undefined : checkOffset(opts.end, 'end');
+    return this.runner.read((s) => core.readFile(s, p, start, end));
+  }
+
+  async readText(path: string): Promise<string> {
+    return (await this.readFile(path)).toString('utf8');
+  }
+
+  /**
+   * A file's bytes a chunk at a time, without holding the whole file. Content is immutable
+   * under its id, so the chunks can be fetched in short separate reads.
+   */
+  async *readStream(path: string, opts: { start?: number; end?: number } = {}): AsyncGenerator<Buffer> {
+    const p = this.abs(path);
+    const { node, chunkSize } = await this.runner.read(async (s) => {
+      const f = await resolve(s, p, true);
+      if (f.node.type === 'directory') throw vfsError('EISDIR', p);
+      return { node: f.node, chunkSize: s.settings.chunkSize };
+    });
+    const ref = core.contentOf(node);
+    const start = Math.min(opts.start ?? 0, ref.size);
+    const end = Math.min(opts.end ?? ref.size, ref.size);
+    const list = await this.runner.read((s) => chunkList(s.tx, ref, chunkSize));
+    const step = 16; // chunks per read: 1 MiB at the default chunk size
+    for (let i = Math.floor(start / chunkSize); i * chunkSize < end; i += step) {
+      const from = Math.max(start, i * chunkSize);
+      const to = Math.min(end, (i + step) * chunkSize);
+      const parts = await this.runner.read(async (s) => {
+        const out: Buffer[] = [];
+        for (let j = i; j < i + step && j < list.length && j * chunkSize < to; j++) {
+          const c = await s.tx.get('chunks', list[j]);
+          if (!c) throw vfsError('ECORRUPT', p, `content chunk ${list[j].toString('hex').slice(0, 12)} is missing`);
+          const base = j * chunkSize;
+          out.push(c.subarray(Math.max(0, from - base), Math.min(c.length, to - base)));
+        }
+        return out;
+      });
+      for (const part of parts) yield part;
+    }
+  }
+
+  async writeFile(path: string, data: Data, opts: WriteFileOptions = {}): Promise<Stat> {
+    const p = this.abs(path);
+    const buf = toBuffer(data);
+    const o: core.WriteOptions = { append: !!opts.append, parents: opts.parents !== false, exclusive: !!opts.exclusive };
+    const mode = checkMode(opts.mode);
+    if (mode !== undefined) o.mode = mode;
+    const mt = checkTime(opts.mtimeMs, 'mtimeMs');
+    if (mt !== undefined) o.mtimeMs = mt;
+    return this.runner.write(async (s) => {
+      const node = await core.writeFile(s, p, buf, o);
+      return toStat({ path: p, name: p.slice(p.lastIndexOf('/') + 1), node });
+    });
+  }
+
+  async appendFile(path: string, data: Data, opts: Omit<WriteFileOptions, 'append'> = {}): Promise<Stat> {
+    return this.writeFile(path, data, { ...opts, append: true });
+  }
+
+  /** Write bytes at an offset, keeping the rest of the file (extends with zeros if needed). */
+  async writeAt(path: string, offset: number, data: Data): Promise<Stat> {
+    const p = this.abs(path);
+    const off = checkOffset(offset, 'offset');
+    const buf = toBuffer(data);
+    return this.runner.write(async (s) => {
+      const node = await core.writeFileAt(s, p, off, buf);
+      return toStat({ path: p, name: p.slice(p.lastIndexOf('/') + 1), node });
+    });
+  }
+
+  async truncate(path: string, size = 0): Promise<void> {
+    const p = this.abs(path);
+    const n = checkOffset(size, 'size');
+    await this.runner.write((s) => core.truncate(s, p, n));
+  }
+
+  async mkdir(path: string, opts: { recursive?: boolean; mode?: number } = {}): Promise<void> {
+    const p = this.abs(path);
+    const mode = checkMode(opts.mode);
+    await this.runner.write((s) => core.mkdir(s, p, { recursive: !!opts.recursive, ...(mode !== undefined ? { mode } : {}) }));
+  }
+
+  async rmdir(path: string): Promise<void> {
+    const p = this.abs(path);
+    await this.runner.write((s) => core.rmdir(s, p));
+  }
+
+  async unlink(path: string): Promise<void> {
+    const p = this.abs(path);
+    await this.runner.write((s) => core.unlink(s, p));
+  }
+
+  /** Remove a file or symlink, or a folder with `recursive`; `force` ignores a missing path. */
+  async rm(path: string, opts: { recursive?: boolean; force?: boolean } = {}): Promise<boolean> {
+    const p = this.abs(path);
+    return this.runner.write((s) => core.rm(s, p, { recursive: !!opts.recursive, force: !!opts.force }));
+  }
+
+  /** POSIX rename (atomic). False when `noClobber` left an existing target alone. */
+  async rename(from: string, to: string, opts: { noClobber?: boolean } = {}): Promise<boolean> {
+    const a = this.abs(from);
+    const b = this.abs(to);
+    return this.runner.write((s) => core.rename(s, a, b, { noClobber: !!opts.noClobber }));
+  }
+
+  /** Copy to exactly `to` (content is shared, not duplicated). False when `noClobber` kept a target. */
+  async copy(from: string, to: string, opts: { recursive?: boolean; noClobber?: boolean } = {}): Promise<boolean> {
+    const a = this.abs(from);
+    const b = this.abs(to);
+    return this.runner.write((s) => core.copy(s, a, b, { recursive: !!opts.recursive, noClobber: !!opts.noClobber }));
+  }
+
+  async symlink(target: string, path: string): Promise<void> {
+    const p = this.abs(path);
+    if (typeof target !== 'string') throw vfsError('EINVAL', undefined, 'symlink target must be a string');
+    await this.runner.write((s) => core.symlink(s, target, p));
+  }
+
+  async readlink(path: string): Promise<string> {
+    const p = this.abs(path);
+    return this.runner.read((s) => core.readlink(s, p));
+  }
+
+  /** Create an empty file, or set an existing one's mtime (now by default). */
+  async touch(path: string, opts: { mtimeMs?: number } = {}): Promise<void> {
+    const p = this.abs(path);
+    const mt = checkTime(opts.mtimeMs, 'mtimeMs');
+    await this.runner.write((s) => core.touch(s, p, mt));
+  }
+
+  async chmod(path: string, mode: number): Promise<void> {
+    const p = this.abs(path);
+    const m = checkMode(mode)!;
+    if (m === undefined) throw vfsError('EINVAL', undefined, 'mode is required');
+    await this.runner.write((s) => core.chmod(s, p, m));
+  }
+
+  async utimes(path: string, mtimeMs: number, opts: { follow?: boolean } = {}): Promise<void> {
+    const p = this.abs(path);
+    const mt = checkTime(mtimeMs, 'mtimeMs');
+    if (mt === undefined) throw vfsError('EINVAL', undefined, 'mtimeMs is required');
+    await this.runner.write((s) => core.utimes(s, p, mt, opts.follow !== false));
+  }
+
+  /**
+   * Every entry below `path` (and `path` itself at depth 0), parents before children, names in
+   * order. Symlinks are reported, never followed. Each folder is read in its own short read.
+   */
+  async *walk(path = '.', opts: { maxDepth?: number } = {}): AsyncGenerator<WalkEntry> {
+    // The start is followed if it is a symlink to a folder (as `find dir/` would), else shown as is.
+    const root = await this.stat(path).catch(() => this.lstat(path));
+    yield { path: root.path, depth: 0, stat: root };
+    if (root.type === 'directory') yield* this.walkBelow(root.path, 0, opts.maxDepth ?? Infinity);
+  }
+
+  private async *walkBelow(path: string, depth: number, maxDepth: number): AsyncGenerator<WalkEntry> {
+    if (depth >= maxDepth) return;
+    let entries: Stat[];
+    try {
+      entries = await this.list(path);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ENOENT') return;
+      throw e;
+    }
+    for (const st of entries) {
+      yield { path: st.path, depth: depth + 1, stat: st };
+      if (st.type === 'directory') yield* this.walkBelow(st.path, depth + 1, maxDepth);
+    }
+  }
+
+  /** Entries below `path` that pass every filter given. */
+  async *find(path = '.', opts: FindOptions = {}): AsyncGenerator<WalkEntry> {
+    const nameRe = opts.name === undefined ? undefined : globToRegExp(opts.name);
+    for await (const e of this.walk(path, { maxDepth: opts.maxDepth })) {
+      const st = e.stat;
+      if (nameRe && !nameRe.test(st.name)) continue;
+      if (opts.type && st.type !== opts.type) continue;
+      if (opts.minSize !== undefined && st.size < opts.minSize) continue;
+      if (opts.maxSize !== undefined && st.size > opts.maxSize) continue;
+      if (opts.newerThanMs !== undefined && st.mtimeMs < opts.newerThanMs) continue;
+      if (opts.olderThanMs !== undefined && st.mtimeMs >= opts.olderThanMs) continue;
+      yield e;
+    }
+  }
+}

@@ -1,0 +1,137 @@
+// Opening, creating and managing vaults by name or by path.
+import { existsSync, rmSync } from 'node:fs';
+import { resolve as resolveHost } from 'node:path';
+import { vfsError } from '../errors.js';
+import { avfsHome } from '../vault/home.js';
+import { Registry, DEFAULT_VAULT, checkVaultName, looksLikePath, getCwd } from '../vault/registry.js';
+import { createStore, detectBackend, openStore } from '../vault/store.js';
+import { isEngineKind } from '../storage/engines.js';
+import { Vault, defaultActor } from './vault.js';
+
+export interface OpenVaultOptions {
+  /** Where avfs keeps its config (default: $AVFS_HOME or ~/.avfs). */
+  home?: string;
+  /** Name recorded in the operation log for changes made through this handle. */
+  actor?: string;
+  /** Backend for a vault that has to be created (default: the config's, else sqlite). */
+  backend?: string;
+  /** Create the vault if it does not exist yet. */
+  create?: boolean;
+  /** Start in the working directory that `avfs cd` left for this vault. */
+  restoreCwd?: boolean;
+}
+
+/**
+ * Open a vault by registered name or by path; no argument opens the current vault (creating
+ * the "default" vault on first use). `openVault(':memory:')` gives a fresh in-memory vault.
+ */
+export async function openVault(ref?: string, opts: OpenVaultOptions = {}): Promise<Vault> {
+  const actor = opts.actor ?? defaultActor();
+  if (ref === ':memory:') {
+    const { engine, record } = await createStore('', 'memory', {}, actor);
+    return new Vault(engine, record, ':memory:', undefined, actor);
+  }
+  const home = opts.home ?? avfsHome();
+  const reg = new Registry(home);
+  // First use: the current vault is "default" and does not exist yet, so make it.
+  if (ref === undefined && reg.current === DEFAULT_VAULT && !reg.has(DEFAULT_VAULT)) {
+    return createVault(DEFAULT_VAULT, { ...opts, home, backend: opts.backend ?? reg.defaultBackend });
+  }
+  let found;
+  try {
+    found = reg.find(ref);
+  } catch (e) {
+    if (opts.create && ref !== undefined) return createVault(ref, { ...opts, home });
+    throw e;
+  }
+  const backend = found.backend;
+  if (backend !== 'memory' && !existsSync(found.path)) {
+    if (opts.create) return createVault(found.path, { ...opts, home });
+    throw vfsError('ENOVAULT', found.path, found.name ? `vault "${found.name}" is registered but its store is missing` : 'no vault here');
+  }
+  const kind = backend ?? detectBackend(found.path);
+  const { engine, record } =
+    kind === 'memory' ? await createStore('', 'memory', {}, actor) : await openStore(found.path, kind, reg.settingsFor(kind));
+  const v = new Vault(engine, record, found.path, found.name, actor);
+  if (opts.restoreCwd) v.cwd = getCwd(home, found.path);
+  return v;
+}
+
+export interface CreateVaultOptions extends OpenVaultOptions {
+  /** Store the vault here instead of $AVFS_HOME/vaults/NAME.avfs (or .lmdb). */
+  path?: string;
+}
+
+/** Create a vault: by name (registered in the config) or by path (not registered). */
+export async function createVault(nameOrPath: string, opts: CreateVaultOptions = {}): Promise<Vault> {
+  const home = opts.home ?? avfsHome();
+  const reg = new Registry(home);
+  const backend = opts.backend ?? reg.defaultBackend;
+  if (!isEngineKind(backend)) throw vfsError('EBACKEND', undefined, `unknown backend "${backend}" (choose sqlite, lmdb or memory)`);
+  const actor = opts.actor ?? defaultActor();
+  const byPath = looksLikePath(nameOrPath);
+  let name: string | undefined;
+  let path: string;
+  if (byPath) {
+    path = resolveHost(nameOrPath);
+  } else {
+    checkVaultName(nameOrPath);
+    if (reg.has(nameOrPath)) throw vfsError('EEXIST', undefined, `a vault named "${nameOrPath}" already exists`);
+    name = nameOrPath;
+    path = opts.path ? resolveHost(opts.path) : reg.defaultPath(name, backend);
+  }
+  const { engine, record } = await createStore(backend === 'memory' ? '' : path, backend, reg.settingsFor(backend), actor);
+  if (name) {
+    reg.add(name, path, backend);
+    reg.save();
+  }
+  return new Vault(engine, record, path, name, actor);
+}
+
+export interface VaultListing {
+  name: string;
+  path: string;
+  backend: string;
+  current: boolean;
+  exists: boolean;
+}
+
+export function listVaults(opts: { home?: string } = {}): VaultListing[] {
+  const reg = new Registry(opts.home ?? avfsHome());
+  return reg.list().map((v) => ({ ...v, exists: v.backend === 'memory' || existsSync(v.path) }));
+}
+
+export function useVault(name: string, opts: { home?: string } = {}): void {
+  const reg = new Registry(opts.home ?? avfsHome());
+  reg.use(name);
+  reg.save();
+}
+
+/** Register an existing vault store under a name (backend detected and verified). */
+export async function registerVault(name: string, path: string, opts: { home?: string } = {}): Promise<void> {
+  const reg = new Registry(opts.home ?? avfsHome());
+  checkVaultName(name);
+  if (reg.has(name)) throw vfsError('EEXIST', undefined, `a vault named "${name}" already exists`);
+  const abs = resolveHost(path);
+  const backend = detectBackend(abs);
+  const { engine } = await openStore(abs, backend, reg.settingsFor(backend));
+  await engine.close();
+  reg.add(name, abs, backend);
+  reg.save();
+}
+
+/** Remove a vault's store and its registration. */
+export function deleteVault(name: string, opts: { home?: string } = {}): { path: string } {
+  const reg = new Registry(opts.home ?? avfsHome());
+  const v = reg.find(name);
+  if (!v.name) throw vfsError('EINVAL', undefined, 'vault delete takes a registered name');
+  if (v.backend !== 'memory' && existsSync(v.path)) {
+    // Only ever remove what is really a vault store (never a folder that merely has the name).
+    detectBackend(v.path);
+    rmSync(v.path, { recursive: true, force: true });
+    for (const extra of ['-wal', '-shm', '-journal']) rmSync(v.path + extra, { force: true });
+  }
+  reg.remove(v.name);
+  reg.save();
+  return { path: v.path };
+}

@@ -1,0 +1,165 @@
+// A scope is one storage transaction seen by the filesystem model: the tx, the vault's
+// settings, and caches that are only valid inside that tx (so several processes can share
+// a vault without ever trusting a stale cache).
+//
+// Write scopes also number operations: each mutation takes the next sequence number and leaves
+// an operation-log record; history rows (inode_log, dirent_log) carry that number, so the tree
+// at any sequence number can be rebuilt later. Inodes written in a scope are held back and
+// flushed once at the end: a batch of 1,000 files in one folder writes that folder's inode once.
+import type { Engine, ReadTx, WriteTx } from '../storage/contract.js';
+import {
+  META_NEXT_INO,
+  META_SEQ,
+  ROOT_INO,
+  decodeJson,
+  direntKey,
+  direntLogKey,
+  direntValue,
+  encodeJson,
+  inodeKey,
+  inodeLogKey,
+  parseDirent,
+  readU64,
+  u64,
+  type FileType,
+  type Inode,
+  type OpRecord,
+} from './records.js';
+
+export interface VaultSettings {
+  chunkSize: number;
+  /** Who the operation log names for changes made through this handle. */
+  actor: string;
+}
+
+export class ReadScope {
+  protected inodes = new Map<number, Inode>();
+  constructor(
+    readonly tx: ReadTx,
+    readonly settings: VaultSettings,
+  ) {}
+
+  async inode(ino: number): Promise<Inode | undefined> {
+    const cached = this.inodes.get(ino);
+    if (cached) return cached;
+    const raw = await this.tx.get('inodes', inodeKey(ino));
+    if (raw === undefined) return undefined;
+    const node = decodeJson<Inode>(raw);
+    this.inodes.set(ino, node);
+    return node;
+  }
+
+  async child(parent: number, name: string): Promise<{ ino: number; type: FileType } | undefined> {
+    const raw = await this.tx.get('dirents', direntKey(parent, name));
+    return raw === undefined ? undefined : parseDirent(raw);
+  }
+}
+
+export class WriteScope extends ReadScope {
+  private seq: number | undefined;
+  private nextIno: number | undefined;
+  private dirty = new Set<number>();
+  private logged = new Set<number>();
+  private ops: OpRecord[] = [];
+  private currentSeq = 0;
+
+  constructor(
+    override readonly tx: WriteTx,
+    settings: VaultSettings,
+  ) {
+    super(tx, settings);
+  }
+
+  /** Start an operation: returns its sequence number, used by the history rows it writes. */
+  async begin(op: string, paths: string[], info?: Record<string, unknown>): Promise<number> {
+    if (this.seq === undefined) {
+      const raw = await this.tx.get('meta', META_SEQ);
+      this.seq = raw === undefined ? 0 : readU64(raw);
+    }
+    this.currentSeq = ++this.seq;
+    const rec: OpRecord = { seq: this.currentSeq, timeMs: Date.now(), op, paths, actor: this.settings.actor };
+    if (info) rec.info = info;
+    this.ops.push(rec);
+    return this.currentSeq;
+  }
+
+  /** Add details to the running operation's log record (sizes, versions...). */
+  note(info: Record<string, unknown>): void {
+    const rec = this.ops[this.ops.length - 1];
+    if (rec) rec.info = { ...rec.info, ...info };
+  }
+
+  async allocIno(): Promise<number> {
+    if (this.nextIno === undefined) {
+      const raw = await this.tx.get('meta', META_NEXT_INO);
+      this.nextIno = raw === undefined ? ROOT_INO + 1 : readU64(raw);
+    }
+    return this.nextIno++;
+  }
+
+  /**
+   * Change an inode. The current row is written when the scope ends; the history row now, at
+   * this operation's number, unless `history` is false (a folder's mtime moving because a child
+   * came or went is not worth a history row per child; it gets one row when the scope ends).
+   */
+  async setInode(node: Inode, history = true): Promise<void> {
+    this.inodes.set(node.ino, node);
+    this.dirty.add(node.ino);
+    if (history) {
+      await this.tx.put('inode_log', inodeLogKey(node.ino, this.currentSeq), encodeJson(node));
+      this.logged.add(node.ino);
+    }
+  }
+
+  async link(parent: number, name: string, ino: number, type: FileType): Promise<void> {
+    const v = direntValue(ino, type);
+    await this.tx.put('dirents', direntKey(parent, name), v);
+    await this.tx.put('dirent_log', direntLogKey(parent, name, this.currentSeq), v);
+  }
+
+  async unlink(parent: number, name: string): Promise<void> {
+    await this.tx.del('dirents', direntKey(parent, name));
+    await this.tx.put('dirent_log', direntLogKey(parent, name, this.currentSeq), Buffer.alloc(0));
+  }
+
+  /** The inode is gone from the current tree (its history rows stay). */
+  async dropInode(ino: number): Promise<void> {
+    this.dirty.delete(ino);
+    this.inodes.delete(ino);
+    await this.tx.del('inodes', inodeKey(ino));
+  }
+
+  /** Write everything held back. Called once, just before the transaction commits. */
+  async flush(): Promise<void> {
+    for (const ino of this.dirty) {
+      const node = this.inodes.get(ino)!;
+      const v = encodeJson(node);
+      await this.tx.put('inodes', inodeKey(ino), v);
+      if (!this.logged.has(ino)) await this.tx.put('inode_log', inodeLogKey(ino, this.currentSeq), v);
+    }
+    this.dirty.clear();
+    this.logged.clear();
+    for (const rec of this.ops) await this.tx.put('oplog', u64(rec.seq), encodeJson(rec));
+    this.ops = [];
+    if (this.seq !== undefined) await this.tx.put('meta', META_SEQ, u64(this.seq));
+    if (this.nextIno !== undefined) await this.tx.put('meta', META_NEXT_INO, u64(this.nextIno));
+  }
+
+  get lastSeq(): number {
+    return this.currentSeq;
+  }
+}
+
+/** Run fn in a write transaction on the engine, flushing the scope before commit. */
+export function withWrite<T>(engine: Engine, settings: VaultSettings, fn: (s: WriteScope) => Promise<T>): Promise<T> {
+  return engine.write(async (tx) => {
+    const scope = new WriteScope(tx, settings);
+    const result = await fn(scope);
+    await scope.flush();
+    return result;
+  });
+}
+
+export function withRead<T>(engine: Engine, settings: VaultSettings, fn: (s: ReadScope) => Promise<T>): Promise<T> {
+  return engine.read((tx) => fn(new ReadScope(tx, settings)));
+}

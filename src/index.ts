@@ -1,0 +1,16 @@
+// agentvfs, the library: open a vault and use it like a filesystem.
+//
+//   import { openVault } from 'agentvfs';
+//   const vault = await openVault('notes');          // or a path, or ':memory:'
+//   await vault.writeFile('/todo.md', '- ship it\n');
+//   console.log(await vault.readText('/todo.md'));
+//   await vault.close();
+export { openVault, createVault, listVaults, useVault, registerVault, deleteVault } from './api/open.js';
+export type { OpenVaultOptions, CreateVaultOptions, VaultListing } from './api/open.js';
+export { Vault } from './api/vault.js';
+export type { VaultInfo } from './api/vault.js';
+export { FileOps } from './api/fileops.js';
+export type * from './api/types.js';
+export { VfsError, ERROR_CODES, isVfsError } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export type { EngineKind } from './storage/contract.js';

@@ -1,0 +1,103 @@
+// Creating and opening the store behind a vault: pick the engine (recorded in the vault and
+// detected from what is on disk), check that it really is a vault of a format we read, and
+// turn every low-level failure into one clear error.
+import { existsSync, mkdirSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { isVfsError, vfsError, VfsError } from '../errors.js';
+import type { Engine } from '../storage/contract.js';
+import { isEngineKind, openEngine } from '../storage/engines.js';
+import { DEFAULT_CHUNK_SIZE } from '../content/chunks.js';
+import { FORMAT_VERSION, META_VAULT, ROOT_INO, decodeJson, encodeJson, type VaultRecord } from '../core/records.js';
+import { withWrite } from '../core/scope.js';
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0');
+
+/** The backend of whatever is stored at `path`, from its bytes on disk. */
+export function detectBackend(path: string): string {
+  if (!existsSync(path)) throw vfsError('ENOVAULT', path, 'no vault here');
+  const st = statSync(path);
+  if (st.isDirectory()) {
+    if (existsSync(`${path}/data.mdb`)) return 'lmdb';
+    throw vfsError('ENOTVAULT', path, 'not an agentvfs vault (a folder without a vault store in it)');
+  }
+  if (st.size === 0) throw vfsError('ENOTVAULT', path, 'not an agentvfs vault (empty file)');
+  const head = Buffer.alloc(16);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (head.equals(SQLITE_MAGIC)) return 'sqlite';
+  throw vfsError('ENOTVAULT', path, 'not an agentvfs vault (unrecognised file)');
+}
+
+export interface OpenedStore {
+  engine: Engine;
+  record: VaultRecord;
+}
+
+function asVaultError(e: unknown, path: string): VfsError {
+  if (isVfsError(e)) return e;
+  return vfsError('ECORRUPT', path, `cannot read the vault (${(e as Error)?.message?.split('\n')[0] ?? String(e)})`, e);
+}
+
+/** Open an existing vault's store; `backend` skips detection (memory, or a registered vault). */
+export async function openStore(path: string, backend: string | undefined, settings: Record<string, unknown> = {}): Promise<OpenedStore> {
+  const kind = backend ?? detectBackend(path);
+  if (!isEngineKind(kind)) throw vfsError('EBACKEND', undefined, `unknown backend "${kind}"`);
+  let engine: Engine;
+  try {
+    engine = await openEngine(kind, { path, create: false, settings });
+  } catch (e) {
+    throw asVaultError(e, path);
+  }
+  try {
+    const raw = await engine.read((tx) => tx.get('meta', META_VAULT));
+    if (raw === undefined) throw vfsError('ENOTVAULT', path, 'not an agentvfs vault (no vault record)');
+    let record: VaultRecord;
+    try {
+      record = decodeJson<VaultRecord>(raw);
+    } catch {
+      throw vfsError('ECORRUPT', path, 'the vault record is unreadable');
+    }
+    if (record.format !== FORMAT_VERSION) {
+      throw vfsError('EVERSION', path, `vault format ${record.format} is not supported (this avfs reads format ${FORMAT_VERSION})`);
+    }
+    if (record.backend !== kind) throw vfsError('ECORRUPT', path, `vault says backend "${record.backend}" but is stored as ${kind}`);
+    if (!Number.isInteger(record.chunkSize) || record.chunkSize < 1024) throw vfsError('ECORRUPT', path, 'the vault record has a bad chunk size');
+    return { engine, record };
+  } catch (e) {
+    await engine.close().catch(() => {});
+    throw asVaultError(e, path);
+  }
+}
+
+/** Make a new, empty vault store (root folder, vault record) in one transaction. */
+export async function createStore(
+  path: string,
+  backend: string,
+  settings: Record<string, unknown> = {},
+  actor = 'avfs',
+): Promise<OpenedStore> {
+  if (!isEngineKind(backend)) throw vfsError('EBACKEND', undefined, `unknown backend "${backend}" (choose sqlite, lmdb or memory)`);
+  if (backend !== 'memory') {
+    if (existsSync(path)) throw vfsError('EEXIST', path, 'something already exists here');
+    mkdirSync(dirname(path), { recursive: true });
+  }
+  const engine = await openEngine(backend, { path, create: true, settings });
+  const record: VaultRecord = { format: FORMAT_VERSION, backend, id: randomUUID(), createdMs: Date.now(), chunkSize: DEFAULT_CHUNK_SIZE };
+  try {
+    await withWrite(engine, { chunkSize: record.chunkSize, actor }, async (s) => {
+      await s.begin('vault.create', ['/'], { backend });
+      await s.tx.put('meta', META_VAULT, encodeJson(record));
+      const t = record.createdMs;
+      await s.setInode({ ino: ROOT_INO, type: 'directory', mode: 0o755, size: 0, mtimeMs: t, ctimeMs: t, birthtimeMs: t, version: 1 });
+    });
+  } catch (e) {
+    await engine.close().catch(() => {});
+    throw e;
+  }
+  return { engine, record };
+}
