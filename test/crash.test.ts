@@ -1,0 +1,107 @@
+// Crash safety: a child writes to a real vault and is killed with SIGKILL at a random moment;
+// the vault must then open, pass `vault check`, hold every write the child saw return, and
+// hold no torn write (every file present has one of the contents it could legitimately have).
+// 100 kills per persistent engine, spread over 10 vaults so each check stays small.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createVault, openVault } from '../src/index.js';
+import { contentFor } from './children/content.js';
+import { STORE_NAME } from './helpers/vaults.js';
+
+const WRITER = join(dirname(fileURLToPath(import.meta.url)), 'children', 'writer.js');
+const VAULTS = 10;
+const KILLS_PER_VAULT = 10;
+
+interface Run {
+  acked: string[];
+  appended: Set<string>;
+}
+
+/** Start the writer, kill it after `delayMs`, and return what it acknowledged. */
+function runAndKill(vaultPath: string, prefix: string, delayMs: number): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WRITER, vaultPath, prefix, '60', 'mixed'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (signal !== 'SIGKILL' && code !== 0) return reject(new Error(`writer failed (${code}): ${err}`));
+      const lines = out.split('\n');
+      lines.pop(); // a line cut by the kill is not an acknowledgement
+      const run: Run = { acked: [], appended: new Set() };
+      for (const l of lines) {
+        if (l.startsWith('ack ')) run.acked.push(l.slice(4));
+        else if (l.startsWith('append ')) run.appended.add(l.slice(7));
+      }
+      resolve(run);
+    });
+  });
+}
+
+/** Every content a file of this name may legitimately hold after a crash. */
+function allowed(name: string): Buffer[] {
+  const base = name.endsWith('.moved') ? name.slice(0, -'.moved'.length) : name;
+  if (/\/b\d+-\d$/.test(base)) return [contentFor(base)];
+  const first = contentFor(base, true);
+  return [first, Buffer.concat([first, contentFor(base + '+')])];
+}
+
+function expected(name: string, run: Run): Buffer {
+  const base = name.endsWith('.moved') ? name.slice(0, -'.moved'.length) : name;
+  if (/\/b\d+-\d$/.test(base)) return contentFor(base);
+  const first = contentFor(base, true);
+  return run.appended.has(base) ? Buffer.concat([first, contentFor(base + '+')]) : first;
+}
+
+for (const kind of ['sqlite', 'lmdb'] as const) {
+  describe(`crash safety on ${kind}`, () => {
+    let dir: string;
+    before(() => {
+      dir = mkdtempSync(join(tmpdir(), `avfs-crash-${kind}-`));
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it(`survives ${VAULTS * KILLS_PER_VAULT} SIGKILLs with every acknowledged write intact`, async (t) => {
+      let acked = 0;
+      for (let vi = 0; vi < VAULTS; vi++) {
+        const path = join(dir, `${vi}-${STORE_NAME[kind]}`);
+        await (await createVault(path, { backend: kind, home: join(dir, 'home') })).close();
+        for (let k = 0; k < KILLS_PER_VAULT; k++) {
+          const prefix = `it${k}`;
+          // From "still starting up" to "well into the writes".
+          const run = await runAndKill(path, prefix, 30 + Math.floor(Math.random() * 400));
+          acked += run.acked.length;
+          const v = await openVault(path, { home: join(dir, 'home') });
+          try {
+            const check = await v.check();
+            assert.deepEqual(check.problems, [], `vault ${vi} after kill ${k}`);
+            for (const name of run.acked) {
+              const got = await v.readFile(name).catch((e) => assert.fail(`${name} acknowledged but ${e.code}`));
+              assert.ok(got.equals(expected(name, run)), `${name}: wrong content after crash`);
+            }
+            if (await v.exists(`/${prefix}`)) {
+              for (const e of await v.readdir(`/${prefix}`)) {
+                const name = `/${prefix}/${e.name}`;
+                const got = await v.readFile(name);
+                assert.ok(allowed(name).some((a) => a.equals(got)), `${name}: torn write (${got.length} bytes)`);
+              }
+            }
+          } finally {
+            await v.close();
+          }
+        }
+      }
+      t.diagnostic(`${acked} acknowledged writes checked after ${VAULTS * KILLS_PER_VAULT} kills`);
+      assert.ok(acked > 0, 'the writer acknowledged some writes before being killed');
+    });
+  });
+}
