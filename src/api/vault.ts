@@ -5,7 +5,8 @@ import { userInfo } from 'node:os';
 import type { Engine, EngineStats } from '../storage/contract.js';
 import { withRead, withWrite, type VaultSettings } from '../core/scope.js';
 import type { VaultRecord } from '../core/records.js';
-import { META_SEQ, readU64 } from '../core/records.js';
+import { META_SEQ, readU64, decodeJson, type Inode } from '../core/records.js';
+import { scan } from '../storage/contract.js';
 import { FileOps, type Runner } from './fileops.js';
 import { exportTree, importTree, type TransferOptions } from './transfer.js';
 import type { CheckResult, TransferResult } from './types.js';
@@ -102,19 +103,21 @@ export class Vault extends FileOps {
   }
 
   async info(): Promise<VaultInfo> {
-    const counts = { files: 0, dirs: 0, symlinks: 0, logicalBytes: 0 };
-    const seq = await this.engine.read(async (tx) => {
-      const raw = await tx.get('meta', META_SEQ);
-      return raw ? readU64(raw) : 0;
-    });
-    for await (const e of this.walk('/')) {
-      if (e.stat.type === 'directory') counts.dirs++;
-      else if (e.stat.type === 'symlink') counts.symlinks++;
-      else {
-        counts.files++;
-        counts.logicalBytes += e.stat.size;
+    // One snapshot over the inode table: cheaper than walking folders, and consistent.
+    const { seq, counts } = await this.engine.read(async (tx) => {
+      const counts = { files: 0, dirs: 0, symlinks: 0, logicalBytes: 0 };
+      for await (const e of scan(tx, 'inodes')) {
+        const node = decodeJson<Inode>(e.value);
+        if (node.type === 'directory') counts.dirs++;
+        else if (node.type === 'symlink') counts.symlinks++;
+        else {
+          counts.files++;
+          counts.logicalBytes += node.size;
+        }
       }
-    }
+      const raw = await tx.get('meta', META_SEQ);
+      return { seq: raw ? readU64(raw) : 0, counts };
+    });
     const st = await this.engine.stats();
     return {
       ...(this.name ? { name: this.name } : {}),

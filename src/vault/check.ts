@@ -25,6 +25,7 @@ export async function checkVault(engine: Engine, chunkSize: number): Promise<Che
     }
     if (!inodes.has(ROOT_INO)) out.problems.push('the root folder is missing');
     const seen = new Set<number>([ROOT_INO]);
+    const verified = new Set<string>();
     for await (const e of scan(tx, 'dirents')) {
       const parent = readU64(e.key);
       const name = direntName(e.key);
@@ -51,7 +52,7 @@ export async function checkVault(engine: Engine, chunkSize: number): Promise<Che
       else {
         out.files++;
         const ref = { hash: node.hash ?? EMPTY_HASH, size: node.size };
-        for (const p of await verifyContent(tx, ref, chunkSize)) out.problems.push(`inode ${ino}: ${p}`);
+        for (const p of await verifyContent(tx, ref, chunkSize, verified)) out.problems.push(`inode ${ino}: ${p}`);
       }
     }
     out.chunks = await tx.count('chunks');
