@@ -57,7 +57,7 @@ describe('vaults', () => {
     assert.equal(await code(Promise.resolve().then(() => useVault('nope', { home }))), 'ENOVAULT');
     const { path } = deleteVault('v-lmdb', { home });
     assert.equal(existsSync(path), false);
-    assert.equal(listVaults({ home }).find((l) => l.current)?.name, undefined);
+    assert.equal(listVaults({ home }).find((l) => l.current)?.name, 'default', 'deleting the current vault falls back to default');
     // vault import: register an existing store under a new name, backend detected.
     const p = join(dir, 'loose.avfs');
     await (await createVault(p, { backend: 'sqlite', home })).close();

@@ -54,7 +54,7 @@ export interface ReadTx {
   has(coll: Collection, key: Bytes): Promise<boolean>;
   /** Entries in the range, in order. Page large ranges with `limit` and `gt`/`lt` (see scan()). */
   range(coll: Collection, opts?: RangeOptions): Promise<Entry[]>;
-  /** Number of entries in the range (may be computed by scanning). */
+  /** Number of entries in the range, capped by `limit` like range() (may be computed by scanning). */
   count(coll: Collection, opts?: RangeOptions): Promise<number>;
 }
 

@@ -17,3 +17,24 @@ export class Mutex {
     }
   }
 }
+
+/**
+ * One lock per store path, shared by every engine in this process that opens that path: two
+ * handles on one file must not both hold a write transaction across awaits, or the second
+ * blocks the thread that the first needs to finish.
+ */
+export class LockRegistry<L> {
+  private locks = new Map<string, { lock: L; users: number }>();
+  constructor(private make: () => L) {}
+
+  acquire(key: string): L {
+    let e = this.locks.get(key);
+    if (!e) this.locks.set(key, (e = { lock: this.make(), users: 0 }));
+    e.users++;
+    return e.lock;
+  }
+  release(key: string): void {
+    const e = this.locks.get(key);
+    if (e && --e.users <= 0) this.locks.delete(key);
+  }
+}

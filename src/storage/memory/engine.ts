@@ -76,11 +76,12 @@ class MemoryReadTx implements ReadTx {
   async range(coll: Collection, opts?: RangeOptions): Promise<Entry[]> {
     return rangeOf(tree(this.trees, coll), opts);
   }
-  async count(coll: Collection, opts?: RangeOptions): Promise<number> {
-    if (!opts || (opts.gt ?? opts.gte ?? opts.lt ?? opts.lte ?? opts.prefix) === undefined) {
-      return tree(this.trees, coll).size;
+  async count(coll: Collection, opts: RangeOptions = {}): Promise<number> {
+    // `limit` caps the count too (RangeOptions), as it caps what range() returns.
+    if ((opts.gt ?? opts.gte ?? opts.lt ?? opts.lte ?? opts.prefix) === undefined) {
+      return Math.max(0, Math.min(tree(this.trees, coll).size, opts.limit ?? Infinity));
     }
-    return rangeOf(tree(this.trees, coll), { ...opts, limit: undefined }).length;
+    return rangeOf(tree(this.trees, coll), opts).length;
   }
 }
 
@@ -96,15 +97,27 @@ class MemoryWriteTx extends MemoryReadTx implements WriteTx {
     }
     return this.trees.get(coll)!;
   }
+  private done = false;
+  private live(): void {
+    // After commit the clones are the committed trees: a late write would change them in place.
+    if (this.done) throw new Error('transaction used after it ended');
+  }
   async put(coll: Collection, key: Bytes, value: Bytes): Promise<void> {
+    this.live();
     checkKey(key);
     this.writable(coll).set(Buffer.from(key), Buffer.from(value));
   }
   async del(coll: Collection, key: Bytes): Promise<void> {
+    this.live();
     this.writable(coll).delete(Buffer.from(key));
   }
-  result(): Trees {
+  /** End the transaction; its trees become the committed state. */
+  finish(): Trees {
+    this.done = true;
     return this.trees;
+  }
+  abandon(): void {
+    this.done = true;
   }
 }
 
@@ -127,9 +140,13 @@ class MemoryEngine implements Engine {
     this.live();
     return this.lock.run(async () => {
       const tx = new MemoryWriteTx(this.trees);
-      const result = await fn(tx);
-      this.trees = tx.result();
-      return result;
+      try {
+        const result = await fn(tx);
+        this.trees = tx.finish();
+        return result;
+      } finally {
+        tx.abandon();
+      }
     });
   }
   async sync(): Promise<void> {}

@@ -1,0 +1,93 @@
+// Read and write transactions over one better-sqlite3 connection. The engine has already run
+// BEGIN; these only run statements, and refuse to once the transaction is over (a tx used after
+// its callback returned would otherwise write outside any transaction).
+import type Database from 'better-sqlite3';
+import type { Bytes, Collection, Entry, RangeOptions, ReadTx, WriteTx } from '../contract.js';
+import { MAX_KEY_BYTES, checkKey, emptyBounds, toBounds } from '../contract.js';
+import { vfsError } from '../../errors.js';
+import { toBuffer } from '../bytes.js';
+import { fromSqlite, isBusy, whileBusy } from './errors.js';
+import { rangeParams, type CollectionStatements } from './statements.js';
+
+export interface Session {
+  readonly path: string;
+  readonly db: Database.Database;
+  readonly busyTimeoutMs: number;
+  /** Statements for a collection, or undefined if its table does not exist (read-only old store). */
+  statements(coll: Collection): CollectionStatements | undefined;
+}
+
+/** A key the contract forbids can be stored nowhere, so reading it finds nothing. */
+function storable(key: Bytes): boolean {
+  return key.length > 0 && key.length <= MAX_KEY_BYTES;
+}
+
+/** SQLite's LIMIT: -1 means none. */
+function sqlLimit(limit: number | undefined): number {
+  return limit === undefined || limit === Infinity ? -1 : Math.max(0, Math.floor(limit));
+}
+
+export class SqliteReadTx implements ReadTx {
+  finished = false;
+  constructor(protected s: Session) {}
+
+  protected table(coll: Collection): CollectionStatements | undefined {
+    if (this.finished) throw new Error('storage transaction already finished: use the tx only inside its callback');
+    return this.s.statements(coll);
+  }
+
+  protected async run<T>(fn: () => T): Promise<T> {
+    try {
+      return fn();
+    } catch (e) {
+      // Inside an open transaction a statement can still meet a busy file (WAL recovery by
+      // another process); it is safe to repeat as long as SQLite kept the transaction open.
+      if (!isBusy(e)) throw fromSqlite(e, this.s.path);
+      if (!this.s.db.inTransaction) throw vfsError('EBUSY', this.s.path, 'transaction aborted: store busy', e);
+      return whileBusy(fn, this.s.busyTimeoutMs, this.s.path);
+    }
+  }
+
+  async get(coll: Collection, key: Bytes): Promise<Buffer | undefined> {
+    const st = this.table(coll);
+    if (!st || !storable(key)) return undefined;
+    return this.run(() => st.get.get(toBuffer(key)) as Buffer | undefined);
+  }
+
+  async has(coll: Collection, key: Bytes): Promise<boolean> {
+    const st = this.table(coll);
+    if (!st || !storable(key)) return false;
+    return this.run(() => st.has.get(toBuffer(key)) !== undefined);
+  }
+
+  async range(coll: Collection, opts: RangeOptions = {}): Promise<Entry[]> {
+    const st = this.table(coll);
+    const b = toBounds(opts);
+    const limit = sqlLimit(opts.limit);
+    if (!st || limit === 0 || emptyBounds(b)) return [];
+    const rows = await this.run(() => st.range(b, opts.reverse === true).all(...rangeParams(b, limit)) as [Buffer, Buffer][]);
+    return rows.map(([key, value]) => ({ key, value }));
+  }
+
+  async count(coll: Collection, opts: RangeOptions = {}): Promise<number> {
+    const st = this.table(coll);
+    const b = toBounds(opts);
+    const limit = sqlLimit(opts.limit);
+    if (!st || limit === 0 || emptyBounds(b)) return 0;
+    return this.run(() => st.count(b).get(...rangeParams(b, limit)) as number);
+  }
+}
+
+export class SqliteWriteTx extends SqliteReadTx implements WriteTx {
+  async put(coll: Collection, key: Bytes, value: Bytes): Promise<void> {
+    checkKey(key);
+    const st = this.table(coll)!;
+    await this.run(() => st.put.run(toBuffer(key), toBuffer(value)));
+  }
+
+  async del(coll: Collection, key: Bytes): Promise<void> {
+    const st = this.table(coll)!;
+    if (!storable(key)) return;
+    await this.run(() => st.del.run(toBuffer(key)));
+  }
+}
