@@ -96,27 +96,24 @@ export async function writeAt(tx: WriteTx, ref: ContentRef, offset: number, data
     return putContent(tx, buf, chunkSize);
   }
   const list = await chunkList(tx, ref, chunkSize);
+  const oldLen = (i: number): number => Math.max(0, Math.min(chunkSize, ref.size - i * chunkSize));
   const lastIndex = Math.ceil(newSize / chunkSize) - 1;
-  const touchFrom = Math.min(Math.floor(offset / chunkSize), list.length === 0 ? 0 : list.length - 1);
-  const out: Buffer[] = list.slice(0, touchFrom);
-  for (let i = touchFrom; i <= lastIndex; i++) {
+  const first = Math.floor(offset / chunkSize);
+  const last = Math.floor((offset + Math.max(data.length, 1) - 1) / chunkSize);
+  // Only chunks the write covers, and the old last chunk if the file grows past it, change;
+  // every other chunk keeps its hash without being read (lengths follow from the old size).
+  const out: Buffer[] = list.slice(0, lastIndex + 1);
+  for (let i = 0; i <= lastIndex; i++) {
+    const len = Math.min(chunkSize, newSize - i * chunkSize);
+    const covered = i >= first && i <= last && data.length > 0;
+    if (!covered && i < list.length && oldLen(i) === len) continue;
     const base = i * chunkSize;
-    const len = Math.min(chunkSize, newSize - base);
-    const untouched = base + len <= offset || base >= offset + data.length;
-    if (untouched && i < list.length) {
-      // Chunk i is unchanged in content, but may have to grow when it was the old last chunk.
-      const old = await getChunk(tx, list[i]);
-      if (old.length === len) {
-        out.push(list[i]);
-        continue;
-      }
-    }
     const buf = Buffer.alloc(len);
     if (i < list.length) (await getChunk(tx, list[i])).copy(buf, 0);
     const from = Math.max(offset, base);
     const to = Math.min(offset + data.length, base + len);
     if (to > from) data.copy(buf, from - base, from - offset, to - offset);
-    out.push(await putChunk(tx, buf));
+    out[i] = await putChunk(tx, buf);
   }
   return { hash: await putManifest(tx, out), size: newSize };
 }
