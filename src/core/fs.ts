@@ -7,7 +7,7 @@ import { checkName, dirname, isWithin, joinPath, splitPath, joinNames } from './
 import { direntPrefix, direntName, parseDirent, ROOT_INO, type FileType, type Inode } from './records.js';
 import { checkTarget, lookup, resolve, resolveDir, type Found, type Lookup } from './resolve.js';
 import type { ReadScope, WriteScope } from './scope.js';
-import { scan } from '../storage/contract.js';
+import { prefixEnd } from '../storage/contract.js';
 
 export const DEFAULT_FILE_MODE = 0o644;
 export const DEFAULT_DIR_MODE = 0o755;
@@ -61,11 +61,18 @@ export async function readdir(s: ReadScope, path: string): Promise<{ dir: Found;
 }
 
 export async function children(s: ReadScope, dirIno: number): Promise<Child[]> {
+  // Page through the folder's entries (a folder may hold millions) without an await per entry.
   const out: Child[] = [];
-  for await (const e of scan(s.tx, 'dirents', { prefix: direntPrefix(dirIno) })) {
-    out.push({ name: direntName(e.key), ...parseDirent(e.value) });
+  const prefix = direntPrefix(dirIno);
+  const end = prefixEnd(prefix);
+  const PAGE = 4096;
+  let from: Buffer | undefined;
+  for (;;) {
+    const page = await s.tx.range('dirents', from ? { gt: from, lt: end, limit: PAGE } : { prefix, limit: PAGE });
+    for (const e of page) out.push({ name: direntName(e.key), ...parseDirent(e.value) });
+    if (page.length < PAGE) return out;
+    from = page[page.length - 1].key;
   }
-  return out;
 }
 
 async function isEmptyDir(s: ReadScope, ino: number): Promise<boolean> {

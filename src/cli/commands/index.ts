@@ -1,0 +1,35 @@
+// The command table: name, the one line the overview shows, and how to load the module that
+// implements it. Modules are loaded only when their command runs (start-up time is measured).
+// Each module declares its own usage and flags, with their help, next to the code.
+import type { Command, CommandGroup, CommandModule } from '../context.js';
+
+export interface Entry {
+  summary: string;
+  load(): Promise<CommandModule>;
+}
+
+export const COMMANDS: Record<string, Entry> = {
+  ls: { summary: 'list folder contents', load: async () => (await import('./ls.js')).commands },
+  tree: { summary: 'show a folder as a tree', load: async () => (await import('./tree.js')).commands },
+  cat: { summary: 'print files', load: async () => (await import('./cat.js')).commands },
+  write: { summary: 'write a file from an argument or stdin', load: async () => (await import('./write.js')).commands },
+  touch: { summary: 'create empty files or update their time', load: async () => (await import('./files.js')).commands },
+  mkdir: { summary: 'create folders', load: async () => (await import('./files.js')).commands },
+  rmdir: { summary: 'remove empty folders', load: async () => (await import('./files.js')).commands },
+  rm: { summary: 'remove files and folders', load: async () => (await import('./files.js')).commands },
+  cp: { summary: 'copy files and folders', load: async () => (await import('./copy.js')).commands },
+  mv: { summary: 'move or rename files and folders', load: async () => (await import('./copy.js')).commands },
+  ln: { summary: 'make a symbolic link (ln -s)', load: async () => (await import('./copy.js')).commands },
+  stat: { summary: 'show file details', load: async () => (await import('./stat.js')).commands },
+  find: { summary: 'find files by name, type, size, age', load: async () => (await import('./find.js')).commands },
+  import: { summary: 'copy a host file or folder into the vault', load: async () => (await import('./transfer.js')).commands },
+  export: { summary: 'copy a vault file or folder to the host', load: async () => (await import('./transfer.js')).commands },
+  cd: { summary: 'change the working folder (kept per vault)', load: async () => (await import('./cd.js')).commands },
+  pwd: { summary: 'print the working folder', load: async () => (await import('./cd.js')).commands },
+  vault: { summary: 'manage vaults: create, list, use, info, delete, import, check', load: async () => (await import('./vault.js')).commands },
+  help: { summary: 'show help for a command', load: async () => ({}) },
+};
+
+export function isGroup(c: Command | CommandGroup): c is CommandGroup {
+  return 'sub' in c;
+}

@@ -1,0 +1,46 @@
+// stat: GNU-stat-like lines, or the Stat objects with --json.
+import type { Stat } from '../../api/types.js';
+import type { Command, CommandModule, Context } from '../context.js';
+import { longTime, modeString, octalMode, oneLine } from '../output.js';
+
+const TYPE_NAME: Record<Stat['type'], string> = { file: 'regular file', directory: 'directory', symlink: 'symbolic link' };
+
+function render(st: Stat, tty: boolean): string {
+  const show = (s: string): string => (tty ? oneLine(s) : s);
+  const col = (a: string, b: string): string => a.padEnd(28) + b;
+  const lines = [
+    `  File: ${show(st.path)}${st.type === 'symlink' ? ` -> ${show(st.target ?? '')}` : ''}`,
+    col(`  Size: ${st.size}`, `Type: ${TYPE_NAME[st.type]}`),
+    col(`  Mode: ${octalMode(st.mode)}/${modeString(st.type, st.mode)}`, `Links: ${st.nlink}`),
+    col(` Inode: ${st.ino}`, `Version: ${st.version}`),
+  ];
+  if (st.hash !== undefined) lines.push(`  Hash: ${st.hash}`);
+  lines.push(`Modify: ${longTime(st.mtimeMs)}`, `Change: ${longTime(st.ctimeMs)}`, ` Birth: ${longTime(st.birthtimeMs)}`);
+  return lines.join('\n') + '\n';
+}
+
+const stat: Command = {
+  usage: 'stat [-L] PATH...',
+  notes: ['A symlink is described itself unless -L. --json: one Stat object for one PATH, an array for several.'],
+  flags: [{ key: 'deref', short: 'L', long: 'dereference', help: 'follow symlinks' }],
+  min: 1,
+  max: Infinity,
+  async run(ctx: Context) {
+    const vault = await ctx.vault();
+    const follow = ctx.flags.bool('deref');
+    const all: Stat[] = [];
+    for (const p of ctx.args) {
+      try {
+        const st = follow ? await vault.stat(p) : await vault.lstat(p);
+        if (ctx.json) all.push(st);
+        else await ctx.print(render(st, ctx.out.isTTY));
+      } catch (e) {
+        if (ctx.json) throw e;
+        await ctx.fail(e);
+      }
+    }
+    if (ctx.json) await ctx.printJson(all.length === 1 ? all[0] : all);
+  },
+};
+
+export const commands: CommandModule = { stat };

@@ -1,0 +1,70 @@
+// import / export between the host and the vault, with a progress bar on a terminal and a
+// summary line. The library does the planning and the refusals (never following a path
+// outside the given folder); this is only the front end.
+import type { TransferProgress, TransferResult } from '../../api/types.js';
+import type { Command, CommandModule, Context } from '../context.js';
+import { humanBytes, plural } from '../output.js';
+import { ProgressBar } from '../progress.js';
+
+function progressFor(ctx: Context, label: string): ProgressBar | undefined {
+  if (!ctx.err.isTTY || ctx.json || ctx.quiet) return undefined;
+  return new ProgressBar({ write: (s) => void ctx.err.write(s) }, label);
+}
+
+function summary(verb: string, r: TransferResult): string {
+  return `${verb} ${plural(r.files, 'file', 'files')}, ${plural(r.dirs, 'folder', 'folders')}, ${plural(r.symlinks, 'symlink', 'symlinks')} (${humanBytes(r.bytes)})`;
+}
+
+async function run(ctx: Context, label: string, work: (onProgress?: (p: TransferProgress) => void) => Promise<TransferResult & { skipped?: string[] }>): Promise<void> {
+  const bar = progressFor(ctx, label);
+  let result;
+  try {
+    result = await work(bar ? (p) => bar.update(p) : undefined);
+  } finally {
+    bar?.clear();
+  }
+  for (const s of result.skipped ?? []) await ctx.warn(`skipped ${s}: not a file, folder or symlink`);
+  if (ctx.json) await ctx.printJson(result);
+  else await ctx.note(summary(label === 'importing' ? 'imported' : 'exported', result));
+}
+
+const importCmd: Command = {
+  usage: 'import [-r] HOST_PATH VAULT_PATH',
+  notes: [
+    'A folder\'s contents land at VAULT_PATH; a file imported onto an existing folder goes inside it.',
+    'Host symlinks are stored as symlinks (targets kept verbatim), never followed; sockets, FIFOs and',
+    'devices are skipped with a warning. Modes and modification times are kept.',
+  ],
+  flags: [
+    { key: 'recursive', short: 'r', long: 'recursive', help: 'import a folder and everything in it' },
+    { key: 'recursive', short: 'R', help: 'same as -r' },
+  ],
+  min: 2,
+  max: 2,
+  async run(ctx) {
+    const vault = await ctx.vault();
+    const [host, path] = ctx.args;
+    await run(ctx, 'importing', (onProgress) => vault.importFrom(host, path, { recursive: ctx.flags.bool('recursive'), onProgress }));
+  },
+};
+
+const exportCmd: Command = {
+  usage: 'export [-r] VAULT_PATH HOST_PATH',
+  notes: [
+    'A folder\'s contents land at HOST_PATH. Refused before anything is written when a vault symlink',
+    'would point outside the exported folder, or a host symlink is in the way. Modes and times are kept.',
+  ],
+  flags: [
+    { key: 'recursive', short: 'r', long: 'recursive', help: 'export a folder and everything in it' },
+    { key: 'recursive', short: 'R', help: 'same as -r' },
+  ],
+  min: 2,
+  max: 2,
+  async run(ctx) {
+    const vault = await ctx.vault();
+    const [path, host] = ctx.args;
+    await run(ctx, 'exporting', (onProgress) => vault.exportTo(path, host, { recursive: ctx.flags.bool('recursive'), onProgress }));
+  },
+};
+
+export const commands: CommandModule = { import: importCmd, export: exportCmd };

@@ -1,0 +1,57 @@
+// Run the real `avfs` executable as a child process, the way a user or an agent does.
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** bin/avfs, from dist/test/helpers/cli.js. */
+export const AVFS_BIN = fileURLToPath(new URL('../../../bin/avfs', import.meta.url));
+
+export interface RunResult {
+  code: number;
+  stdout: Buffer;
+  stderr: string;
+  /** stdout as UTF-8 text. */
+  out: string;
+}
+
+export interface RunOptions {
+  /** Bytes for stdin; stdin is closed either way (never left open for a test to hang on). */
+  input?: string | Buffer;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+}
+
+export function runAvfs(args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.AVFS_DEBUG;
+  delete env.AVFS_ACTOR;
+  for (const [k, v] of Object.entries(opts.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [AVFS_BIN, ...args], { env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const stdout = Buffer.concat(out);
+      resolve({ code: code ?? -1, stdout, stderr: Buffer.concat(err).toString('utf8'), out: stdout.toString('utf8') });
+    });
+    child.stdin.on('error', () => {}); // the command may exit before reading all of its input
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** A fresh AVFS_HOME and a runner bound to it. */
+export function cliHome(prefix = 'avfs-cli-'): { home: string; run: (args: readonly string[], opts?: RunOptions) => Promise<RunResult> } {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  return {
+    home,
+    run: (args, opts = {}) => runAvfs(args, { ...opts, env: { AVFS_HOME: home, ...opts.env } }),
+  };
+}
