@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 avfs() { bin/avfs "$@"; }
-step() { printf '\n\033[1m$ avfs %s\033[0m\n' "$*"; avfs "$@"; }
+step() { printf '\n\033[1m$ avfs %s\033[0m\n' "${*@Q}"; avfs "$@"; }
 
 avfs rm -rf /avfs-demo
 step write /avfs-demo/notes/todo.md "- try agentvfs"

@@ -124,7 +124,9 @@ export function parseArgs(
       i = argv.length;
       break;
     }
-    if (tok.length < 2 || !tok.startsWith('-')) {
+    // Only '-x…' and '--x…' with a letter are flags: '-', '- item', '-5' and '--' + digits are
+    // words (content like a markdown list item must not need `--` in front of it).
+    if (!/^--?[A-Za-z]/.test(tok)) {
       if (opts.stopAtPositional) break;
       args.push(tok);
       continue;
