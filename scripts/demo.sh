@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 avfs() { bin/avfs "$@"; }
-step() { printf '\n\033[1m$ avfs %s\033[0m\n' "${*@Q}"; avfs "$@"; }
+show() { local out="" w; for w in "$@"; do [[ $w =~ ^[A-Za-z0-9_./:=+-]+$ ]] && out+=" $w" || out+=" ${w@Q}"; done; printf '%s' "$out"; }
+step() { printf '\n\033[1m$ avfs%s\033[0m\n' "$(show "$@")"; avfs "$@"; }
 
 avfs rm -rf /avfs-demo
 step write /avfs-demo/notes/todo.md "- try agentvfs"
