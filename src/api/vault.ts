@@ -8,9 +8,8 @@ import type { VaultRecord } from '../core/records.js';
 import { META_SEQ, readU64, decodeJson, type Inode } from '../core/records.js';
 import { scan } from '../storage/contract.js';
 import { FileOps, type Runner } from './fileops.js';
-import { exportTree, importTree, type TransferOptions } from './transfer.js';
+import type { TransferOptions } from './transfer.js';
 import type { CheckResult, TransferResult } from './types.js';
-import { checkVault } from '../vault/check.js';
 
 export function defaultActor(): string {
   if (process.env.AVFS_ACTOR) return process.env.AVFS_ACTOR;
@@ -90,15 +89,19 @@ export class Vault extends FileOps {
 
   /** Copy a host file or folder (with `recursive`) into the vault; the folder's contents land at `vaultPath`. */
   async importFrom(hostPath: string, vaultPath: string, opts: TransferOptions = {}): Promise<TransferResult & { skipped: string[] }> {
+    // Loaded on use: most commands never move data to or from the host (start-up time).
+    const { importTree } = await import('./transfer.js');
     return importTree(this, (fn) => this.batch(fn), hostPath, vaultPath, opts);
   }
 
   /** Copy a vault file or folder (with `recursive`) to the host; the folder's contents land at `hostPath`. */
   async exportTo(vaultPath: string, hostPath: string, opts: TransferOptions = {}): Promise<TransferResult> {
+    const { exportTree } = await import('./transfer.js');
     return exportTree(this, vaultPath, hostPath, opts);
   }
 
   async check(): Promise<CheckResult> {
+    const { checkVault } = await import('../vault/check.js');
     return checkVault(this.engine, this.record.chunkSize);
   }
 

@@ -43,8 +43,16 @@ function withDefaults(io: Partial<MainIO> = {}): MainIO {
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  // Found by walking up from this file: it runs from dist/src/cli (tsc) or dist/cli (the bundle).
+  for (let dir = new URL('.', import.meta.url); dir.pathname !== '/'; dir = new URL('..', dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'agentvfs') return pkg.version;
+    } catch {
+      // not here; look one folder up
+    }
+  }
+  return 'unknown';
 }
 
 /** Run one `avfs` command line; resolves to the exit code. */

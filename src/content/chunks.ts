@@ -7,20 +7,27 @@
 // make an append or a one-byte overwrite of a 100 MiB file cost one chunk plus one manifest
 // (about 50 KiB), not the whole file. Identical content is stored once across files, versions
 // and copies, because a put of a hash that is already there is skipped.
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { vfsError } from '../errors.js';
 import type { ReadTx, WriteTx } from '../storage/contract.js';
 
 export const HASH_BYTES = 32;
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
-export const EMPTY_HASH = createHash('sha256').digest('hex');
+/** SHA-256 of no bytes. */
+export const EMPTY_HASH = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 export interface ContentRef {
   hash: string;
   size: number;
 }
 
-export const sha256 = (data: Uint8Array): Buffer => createHash('sha256').update(data).digest();
+// node:crypto is loaded on the first hash, not at start-up: reads never hash, and loading it
+// is a measurable share of a short command's time.
+let createHash: typeof import('node:crypto').createHash | undefined;
+export function sha256(data: Uint8Array): Buffer {
+  createHash ??= (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).createHash;
+  return createHash('sha256').update(data).digest();
+}
 
 async function putChunk(tx: WriteTx, data: Buffer): Promise<Buffer> {
   const h = sha256(data);

@@ -3,7 +3,6 @@
 // turn every low-level failure into one clear error.
 import { existsSync, mkdirSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { isVfsError, vfsError, VfsError } from '../errors.js';
 import type { Engine } from '../storage/contract.js';
 import { isEngineKind, openEngine } from '../storage/engines.js';
@@ -87,6 +86,7 @@ export async function createStore(
     mkdirSync(dirname(path), { recursive: true });
   }
   const engine = await openEngine(backend, { path, create: true, settings });
+  const { randomUUID } = await import('node:crypto'); // only creation needs it (start-up time)
   const record: VaultRecord = { format: FORMAT_VERSION, backend, id: randomUUID(), createdMs: Date.now(), chunkSize: DEFAULT_CHUNK_SIZE };
   try {
     await withWrite(engine, { chunkSize: record.chunkSize, actor }, async (s) => {

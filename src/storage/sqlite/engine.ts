@@ -7,8 +7,9 @@
 // statement inside a transaction) are retried with backoff on top of it, for up to
 // busy_timeout_ms in all (see whileBusy).
 import fs from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
 import { VfsError, vfsError, isVfsError } from '../../errors.js';
 import type { Collection, CompactStats, Engine, EngineStats, OpenOptions, ReadTx, WriteTx } from '../contract.js';
 import { COLLECTION_NAMES } from '../contract.js';
@@ -237,6 +238,22 @@ class SqliteEngine implements Engine, Session {
   }
 }
 
+/**
+ * better-sqlite3 is CommonJS. Loaded with require() it costs about 5 ms; through an ESM import
+ * Node first scans its source for exports, which tripled that, and `avfs cat` start-up time
+ * is a measured target. The native addon is named directly (nativeBinding) when it is where
+ * npm builds it, which spares the `bindings` package its search.
+ */
+let driver: { Database: typeof Database; addon?: string } | undefined;
+function loadDriver(): { Database: typeof Database; addon?: string } {
+  if (!driver) {
+    const require = createRequire(import.meta.url);
+    const addon = join(dirname(require.resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
+    driver = { Database: require('better-sqlite3') as typeof Database, ...(fs.existsSync(addon) ? { addon } : {}) };
+  }
+  return driver;
+}
+
 async function configure(db: Database.Database, s: SqliteSettings, path: string, readOnly: boolean): Promise<void> {
   db.pragma(`cache_size = ${s.cacheSize}`);
   db.pragma(`mmap_size = ${s.mmapSize}`);
@@ -264,9 +281,15 @@ export async function openSqlite(opts: OpenOptions): Promise<Engine> {
   if (state === 'missing' && !fs.existsSync(dirname(path))) throw vfsError('ENOENT', dirname(path));
   if (state === 'empty' && !creating) throw vfsError('ENOTVAULT', path, 'not an agentvfs vault (empty file)');
 
+  const Driver = loadDriver();
   let db: Database.Database;
   try {
-    db = new Database(path, { readonly: readOnly, fileMustExist: !creating, timeout: Math.min(settings.busyTimeoutMs, BUSY_SLICE_MS) });
+    db = new Driver.Database(path, {
+      ...(Driver.addon ? { nativeBinding: Driver.addon } : {}),
+      readonly: readOnly,
+      fileMustExist: !creating,
+      timeout: Math.min(settings.busyTimeoutMs, BUSY_SLICE_MS),
+    });
   } catch (e) {
     const err = fromSqlite(e, path);
     throw err instanceof VfsError ? err : vfsError('EIO', path, `cannot open the store (${oneLine(String((e as Error).message ?? e))})`, e);
