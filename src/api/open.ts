@@ -26,7 +26,7 @@ export interface OpenVaultOptions {
  * the "default" vault on first use). `openVault(':memory:')` gives a fresh in-memory vault.
  */
 export async function openVault(ref?: string, opts: OpenVaultOptions = {}): Promise<Vault> {
-  const actor = opts.actor ?? defaultActor();
+  const actor = opts.actor;
   if (ref === ':memory:') {
     const { engine, record } = await createStore('', 'memory', {}, actor);
     return new Vault(engine, record, ':memory:', undefined, actor);
@@ -68,7 +68,7 @@ export async function createVault(nameOrPath: string, opts: CreateVaultOptions =
   const reg = new Registry(home);
   const backend = opts.backend ?? reg.defaultBackend;
   if (!isEngineKind(backend)) throw vfsError('EBACKEND', undefined, `unknown backend "${backend}" (choose sqlite, lmdb or memory)`);
-  const actor = opts.actor ?? defaultActor();
+  const actor = opts.actor;
   const byPath = looksLikePath(nameOrPath);
   let name: string | undefined;
   let path: string;

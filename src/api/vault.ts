@@ -1,7 +1,7 @@
 // A Vault: one open store plus the file operations over it. Open one with openVault(); create
 // with createVault(). Every method is async and safe to call concurrently: calls become
 // transactions, which the engine serialises.
-import { userInfo } from 'node:os';
+import { defaultActor } from '../vault/actor.js';
 import type { Engine, EngineStats } from '../storage/contract.js';
 import { withRead, withWrite, type VaultSettings } from '../core/scope.js';
 import type { VaultRecord } from '../core/records.js';
@@ -10,15 +10,6 @@ import { scan } from '../storage/contract.js';
 import { FileOps, type Runner } from './fileops.js';
 import type { TransferOptions } from './transfer.js';
 import type { CheckResult, TransferResult } from './types.js';
-
-export function defaultActor(): string {
-  if (process.env.AVFS_ACTOR) return process.env.AVFS_ACTOR;
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
 
 export interface VaultInfo {
   name?: string;
@@ -61,9 +52,18 @@ export class Vault extends FileOps {
     readonly record: VaultRecord,
     readonly path: string,
     readonly name: string | undefined,
-    actor: string = defaultActor(),
+    actor?: string,
   ) {
-    super(new EngineRunner(engine, { chunkSize: record.chunkSize, actor }));
+    // The OS user name is looked up only when a write first needs it (a read-only command never
+    // does, and the lookup reads the user database).
+    let who = actor;
+    const settings = {
+      chunkSize: record.chunkSize,
+      get actor(): string {
+        return (who ??= defaultActor());
+      },
+    };
+    super(new EngineRunner(engine, settings));
   }
 
   get backend(): string {
@@ -155,3 +155,5 @@ export class Vault extends FileOps {
     await this.close();
   }
 }
+
+export { defaultActor };

@@ -9,6 +9,7 @@ import { isEngineKind, openEngine } from '../storage/engines.js';
 import { DEFAULT_CHUNK_SIZE } from '../content/chunks.js';
 import { FORMAT_VERSION, META_VAULT, ROOT_INO, decodeJson, encodeJson, type VaultRecord } from '../core/records.js';
 import { withWrite } from '../core/scope.js';
+import { defaultActor } from './actor.js';
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0');
 
@@ -78,7 +79,7 @@ export async function createStore(
   path: string,
   backend: string,
   settings: Record<string, unknown> = {},
-  actor = 'avfs',
+  actor?: string,
 ): Promise<OpenedStore> {
   if (!isEngineKind(backend)) throw vfsError('EBACKEND', undefined, `unknown backend "${backend}" (choose sqlite, lmdb or memory)`);
   if (backend !== 'memory') {
@@ -89,7 +90,7 @@ export async function createStore(
   const { randomUUID } = await import('node:crypto'); // only creation needs it (start-up time)
   const record: VaultRecord = { format: FORMAT_VERSION, backend, id: randomUUID(), createdMs: Date.now(), chunkSize: DEFAULT_CHUNK_SIZE };
   try {
-    await withWrite(engine, { chunkSize: record.chunkSize, actor }, async (s) => {
+    await withWrite(engine, { chunkSize: record.chunkSize, actor: actor ?? defaultActor() }, async (s) => {
       await s.begin('vault.create', ['/'], { backend });
       await s.tx.put('meta', META_VAULT, encodeJson(record));
       const t = record.createdMs;
