@@ -26,7 +26,6 @@ import { fileURLToPath } from 'node:url';
 import { AVFS_BIN, cliHome, type RunOptions, type RunResult } from './helpers/cli.js';
 import { openVault } from '../src/index.js';
 
-const hasSqlite = existsSync(fileURLToPath(new URL('../src/storage/sqlite/engine.js', import.meta.url)));
 const hasScript = spawnSync('script', ['-V'], { stdio: 'ignore' }).status === 0;
 const noPty = hasScript ? false : 'script(1) is not installed (no pseudo-terminal)';
 const pkgVersion = (JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
@@ -65,7 +64,7 @@ function inPty(home: string, args: string[]): { code: number; text: string } {
   return { code: r.status ?? -1, text: r.stdout };
 }
 
-describe('avfs command line', { skip: hasSqlite ? false : 'the sqlite engine is not there yet' }, () => {
+describe('avfs command line', () => {
   let home: string;
   let run: (args: readonly string[], opts?: RunOptions) => Promise<RunResult>;
   let work: string; // host files for import/export and broken vault files
