@@ -83,7 +83,18 @@ export async function importTree(
     // Read the next batch's file contents before opening the transaction, then write it whole.
     const group: { e: HostEntry; data?: Buffer }[] = [];
     let bytes = 0;
-    while (i < entries.length && group.length < BATCH_FILES && (group.length === 0 || bytes + entries[i].size <= BATCH_BYTES)) {
+    // A file too big for a batch streams in on its own, never held whole in memory.
+    if (entries[i].type === 'file' && entries[i].size > BATCH_BYTES) {
+      const e = entries[i++];
+      const p = e.rel === '' ? dest : joinPath(dest, e.rel);
+      const abs = e.rel === '' ? top : join(top, ...e.rel.split('/'));
+      await ops.writeStream(p, fs.createReadStream(abs), { mode: e.mode, mtimeMs: e.mtimeMs });
+      result.files++;
+      result.bytes += e.size;
+      opts.onProgress?.({ files: result.files + result.symlinks, bytes: result.bytes, ...total });
+      continue;
+    }
+    while (i < entries.length && group.length < BATCH_FILES && entries[i].size <= BATCH_BYTES && (group.length === 0 || bytes + entries[i].size <= BATCH_BYTES)) {
       const e = entries[i++];
       const abs = e.rel === '' ? top : join(top, ...e.rel.split('/'));
       const data = e.type === 'file' ? await fsp.readFile(abs) : undefined;

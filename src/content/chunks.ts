@@ -42,6 +42,23 @@ async function putManifest(tx: WriteTx, hashes: Buffer[]): Promise<string> {
   return h.toString('hex');
 }
 
+/** Store chunks (each at most one chunk size long) and return their hashes, in order. */
+export async function putChunks(tx: WriteTx, chunks: Buffer[]): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for (const c of chunks) out.push(await putChunk(tx, c));
+  return out;
+}
+
+/**
+ * The content made of chunks already stored (see putChunks), every chunk full but the last:
+ * one chunk is its own id, more need a manifest, which this stores.
+ */
+export async function contentFromChunks(tx: WriteTx, hashes: Buffer[], size: number): Promise<ContentRef> {
+  if (size === 0) return { hash: EMPTY_HASH, size: 0 };
+  if (hashes.length === 1) return { hash: hashes[0].toString('hex'), size };
+  return { hash: await putManifest(tx, hashes), size };
+}
+
 /** Store bytes as content; returns its id and size. */
 export async function putContent(tx: WriteTx, data: Buffer, chunkSize: number): Promise<ContentRef> {
   if (data.length === 0) return { hash: EMPTY_HASH, size: 0 };

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, symlinkSync, readFileSync, readlinkSync, lstatSync, statSync, existsSync, utimesSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, createHash } from 'node:crypto';
 import type { Vault } from '../../src/index.js';
 import type { Engine, ReadTx } from '../../src/storage/contract.js';
 import { scan } from '../../src/storage/contract.js';
@@ -115,6 +115,40 @@ export function fsSuite(f: VaultFactory): void {
       assert.ok(Buffer.concat(parts).equals(data));
       await v.writeFile('/empty', Buffer.alloc(0));
       assert.equal((await v.readFile('/empty')).length, 0);
+    });
+
+    it('writes from a stream in pieces of any size, with the same content id as writeFile', async () => {
+      const v = await fresh();
+      const data = randomBytes(5 * 65_536 + 123);
+      async function* pieces(): AsyncGenerator<Buffer> {
+        let off = 0;
+        for (const n of [1, 7, 65_535, 65_537, 3, 200_000]) {
+          yield data.subarray(off, off + n);
+          off += n;
+        }
+        yield data.subarray(off);
+      }
+      const st = await v.writeStream('/streamed/file', pieces());
+      assert.equal(st.size, data.length);
+      assert.ok((await v.readFile('/streamed/file')).equals(data));
+      await v.writeFile('/direct', data);
+      assert.equal((await v.stat('/direct')).hash, st.hash);
+      async function* once(b: Buffer): AsyncGenerator<Buffer> {
+        yield b;
+      }
+      await v.writeStream('/small', once(Buffer.from('tiny')));
+      assert.equal((await v.stat('/small')).hash, createHash('sha256').update('tiny').digest('hex'), 'a one-chunk file is named by sha256 of its bytes');
+      await v.writeStream('/empty', once(Buffer.alloc(0)));
+      assert.equal((await v.stat('/empty')).size, 0);
+      let pulled = 0;
+      async function* endless(): AsyncGenerator<Buffer> {
+        for (;;) {
+          pulled++;
+          yield Buffer.alloc(1024);
+        }
+      }
+      assert.equal(await code(v.writeStream('/streamed', endless())), 'EISDIR');
+      assert.equal(pulled, 0, 'a folder is refused before any input is read');
     });
 
     it('stores identical content once', async () => {

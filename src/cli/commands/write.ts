@@ -28,10 +28,14 @@ const write: Command = {
     if (!fromStdin && content === undefined && ctx.stdinIsTTY) {
       throw usageError('write: no CONTENT given and stdin is a terminal (pass CONTENT, or pipe the data in)');
     }
-    // Read stdin before opening the vault: a slow producer must not hold the store open.
-    const data = content !== undefined ? Buffer.from(content) : await readAll(ctx.stdin);
+    const append = ctx.flags.bool('append');
     const vault = await ctx.vault();
-    const st = await vault.writeFile(path, data, { append: ctx.flags.bool('append') });
+    // Replacing from stdin streams: chunks are stored as they arrive, so a big input never sits
+    // in memory whole, and the file changes in one step at the end. Appends are read first.
+    const st =
+      content === undefined && !append
+        ? await vault.writeStream(path, ctx.stdin as AsyncIterable<Uint8Array>)
+        : await vault.writeFile(path, content !== undefined ? Buffer.from(content) : await readAll(ctx.stdin), { append });
     if (ctx.json) await ctx.printJson(st);
   },
 };
