@@ -7,6 +7,9 @@
 // at any sequence number can be rebuilt later. Inodes written in a scope are held back and
 // flushed once at the end: a batch of 1,000 files in one folder writes that folder's inode once.
 import type { Engine, ReadTx, WriteTx } from '../storage/contract.js';
+import { scan } from '../storage/contract.js';
+import { vfsError } from '../errors.js';
+import { readVaultConfig } from './vault-config.js';
 import {
   META_NEXT_INO,
   META_SEQ,
@@ -62,6 +65,8 @@ export class WriteScope extends ReadScope {
   private logged = new Set<number>();
   private ops: OpRecord[] = [];
   private currentSeq = 0;
+  /** Each inode this scope changed, as it was before the scope touched it (null: it is new). */
+  private before = new Map<number, Inode | null>();
 
   constructor(
     override readonly tx: WriteTx,
@@ -103,6 +108,7 @@ export class WriteScope extends ReadScope {
    * came or went is not worth a history row per child; it gets one row when the scope ends).
    */
   async setInode(node: Inode, history = true): Promise<void> {
+    this.remember(node.ino);
     this.inodes.set(node.ino, node);
     this.dirty.add(node.ino);
     if (history) {
@@ -124,13 +130,60 @@ export class WriteScope extends ReadScope {
 
   /** The inode is gone from the current tree (its history rows stay). */
   async dropInode(ino: number): Promise<void> {
+    this.remember(ino);
     this.dirty.delete(ino);
     this.inodes.delete(ino);
     await this.tx.del('inodes', inodeKey(ino));
   }
 
+  private remember(ino: number): void {
+    if (!this.before.has(ino)) this.before.set(ino, this.inodes.get(ino) ?? null);
+  }
+
+  /**
+   * Keep the vault's usage (file count, logical bytes) and enforce its limits, from the inodes
+   * this scope changed. Only growth is refused, so a vault over a limit can always shrink.
+   */
+  private async account(): Promise<void> {
+    let files = 0;
+    let bytes = 0;
+    let largest = 0;
+    for (const [ino, old] of this.before) {
+      const now = this.inodes.get(ino);
+      const after = now && this.dirty.has(ino) ? now : null;
+      if (old?.type === 'file') {
+        files--;
+        bytes -= old.size;
+      }
+      if (after?.type === 'file') {
+        files++;
+        bytes += after.size;
+        if (after.size !== old?.size || after.hash !== old?.hash) largest = Math.max(largest, after.size);
+      }
+    }
+    if (files === 0 && bytes === 0 && largest === 0) return;
+    const cfg = await readVaultConfig(this.tx);
+    const usage = await readUsage(this.tx);
+    usage.files += files;
+    usage.bytes += bytes;
+    const MiB = 1024 * 1024;
+    const what = this.ops[this.ops.length - 1]?.paths[0];
+    if (cfg.max_file_size_mb !== undefined && largest > cfg.max_file_size_mb * MiB) {
+      throw vfsError('EFBIG', what, `file of ${largest} bytes is over the vault's limit max_file_size_mb=${cfg.max_file_size_mb}`);
+    }
+    if (cfg.max_files !== undefined && files > 0 && usage.files > cfg.max_files) {
+      throw vfsError('EDQUOT', what, `the vault would hold ${usage.files} files, over its limit max_files=${cfg.max_files}`);
+    }
+    if (cfg.max_size_mb !== undefined && bytes > 0 && usage.bytes > cfg.max_size_mb * MiB) {
+      throw vfsError('EDQUOT', what, `the vault would hold ${usage.bytes} bytes, over its limit max_size_mb=${cfg.max_size_mb}`);
+    }
+    await this.tx.put('meta', META_USAGE, encodeJson(usage));
+  }
+
   /** Write everything held back. Called once, just before the transaction commits. */
   async flush(): Promise<void> {
+    await this.account();
+    this.before.clear();
     for (const ino of this.dirty) {
       const node = this.inodes.get(ino)!;
       const v = encodeJson(node);
@@ -148,6 +201,28 @@ export class WriteScope extends ReadScope {
   get lastSeq(): number {
     return this.currentSeq;
   }
+}
+
+export interface Usage {
+  files: number;
+  bytes: number;
+}
+
+export const META_USAGE = Buffer.from('usage');
+
+/** The vault's current file count and logical bytes (counted once if a vault lacks the row). */
+export async function readUsage(tx: ReadTx): Promise<Usage> {
+  const raw = await tx.get('meta', META_USAGE);
+  if (raw !== undefined) return decodeJson<Usage>(raw);
+  const usage = { files: 0, bytes: 0 };
+  for await (const e of scan(tx, 'inodes')) {
+    const node = decodeJson<Inode>(e.value);
+    if (node.type === 'file') {
+      usage.files++;
+      usage.bytes += node.size;
+    }
+  }
+  return usage;
 }
 
 /** Run fn in a write transaction on the engine, flushing the scope before commit. */

@@ -8,7 +8,7 @@ import type { Engine } from '../storage/contract.js';
 import { isEngineKind, openEngine } from '../storage/engines.js';
 import { DEFAULT_CHUNK_SIZE } from '../content/chunks.js';
 import { FORMAT_VERSION, META_VAULT, ROOT_INO, decodeJson, encodeJson, type VaultRecord } from '../core/records.js';
-import { withWrite } from '../core/scope.js';
+import { META_USAGE, withWrite } from '../core/scope.js';
 import { defaultActor } from './actor.js';
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0');
@@ -93,6 +93,7 @@ export async function createStore(
     await withWrite(engine, { chunkSize: record.chunkSize, actor: actor ?? defaultActor() }, async (s) => {
       await s.begin('vault.create', ['/'], { backend });
       await s.tx.put('meta', META_VAULT, encodeJson(record));
+      await s.tx.put('meta', META_USAGE, encodeJson({ files: 0, bytes: 0 }));
       const t = record.createdMs;
       await s.setInode({ ino: ROOT_INO, type: 'directory', mode: 0o755, size: 0, mtimeMs: t, ctimeMs: t, birthtimeMs: t, version: 1 });
     });
