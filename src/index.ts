@@ -14,3 +14,8 @@ export type * from './api/types.js';
 export { VfsError, ERROR_CODES, isVfsError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export type { EngineKind } from './storage/contract.js';
+export type { AuditFilter, PointDiff } from './api/history.js';
+export type { Point } from './history/at.js';
+export type { HistoryEntry, Version, Removal } from './history/versions.js';
+export type { Snapshot } from './history/snapshots.js';
+export type { OpRecord } from './core/records.js';

@@ -11,10 +11,16 @@ import { chunkList, contentFromChunks, putChunks } from '../content/chunks.js';
 import { globToRegExp } from '../util/glob.js';
 import { toStat, type DirEntry, type FindOptions, type Stat, type WalkEntry, type WriteFileOptions } from './types.js';
 
+/** What a write is, so that a refused one can still be named in the operation log. */
+export interface Intent {
+  op: string;
+  paths: string[];
+}
+
 export interface Runner {
   readonly settings: VaultSettings;
   read<T>(fn: (s: ReadScope) => Promise<T>): Promise<T>;
-  write<T>(fn: (s: WriteScope) => Promise<T>): Promise<T>;
+  write<T>(fn: (s: WriteScope) => Promise<T>, intent?: Intent): Promise<T>;
 }
 
 export type Data = Buffer | Uint8Array | string;
@@ -155,10 +161,13 @@ export class FileOps {
     if (mode !== undefined) o.mode = mode;
     const mt = checkTime(opts.mtimeMs, 'mtimeMs');
     if (mt !== undefined) o.mtimeMs = mt;
-    return this.runner.write(async (s) => {
-      const node = await core.writeFile(s, p, buf, o);
-      return toStat({ path: p, name: p.slice(p.lastIndexOf('/') + 1), node });
-    });
+    return this.runner.write(
+      async (s) => {
+        const node = await core.writeFile(s, p, buf, o);
+        return toStat({ path: p, name: p.slice(p.lastIndexOf('/') + 1), node });
+      },
+      { op: o.append ? 'append' : 'write', paths: [p] },
+    );
   }
 
   /**
@@ -220,58 +229,61 @@ export class FileOps {
     const p = this.abs(path);
     const off = checkOffset(offset, 'offset');
     const buf = toBuffer(data);
-    return this.runner.write(async (s) => {
-      const node = await core.writeFileAt(s, p, off, buf);
-      return toStat({ path: p, name: p.slice(p.lastIndexOf('/') + 1), node });
-    });
+    return this.runner.write(
+      async (s) => {
+        const node = await core.writeFileAt(s, p, off, buf);
+        return toStat({ path: p, name: p.slice(p.lastIndexOf('/') + 1), node });
+      },
+      { op: 'write', paths: [p] },
+    );
   }
 
   async truncate(path: string, size = 0): Promise<void> {
     const p = this.abs(path);
     const n = checkOffset(size, 'size');
-    await this.runner.write((s) => core.truncate(s, p, n));
+    await this.runner.write((s) => core.truncate(s, p, n), { op: 'truncate', paths: [p] });
   }
 
   async mkdir(path: string, opts: { recursive?: boolean; mode?: number } = {}): Promise<void> {
     const p = this.abs(path);
     const mode = checkMode(opts.mode);
-    await this.runner.write((s) => core.mkdir(s, p, { recursive: !!opts.recursive, ...(mode !== undefined ? { mode } : {}) }));
+    await this.runner.write((s) => core.mkdir(s, p, { recursive: !!opts.recursive, ...(mode !== undefined ? { mode } : {}) }), { op: 'mkdir', paths: [p] });
   }
 
   async rmdir(path: string): Promise<void> {
     const p = this.abs(path);
-    await this.runner.write((s) => core.rmdir(s, p));
+    await this.runner.write((s) => core.rmdir(s, p), { op: 'rmdir', paths: [p] });
   }
 
   async unlink(path: string): Promise<void> {
     const p = this.abs(path);
-    await this.runner.write((s) => core.unlink(s, p));
+    await this.runner.write((s) => core.unlink(s, p), { op: 'unlink', paths: [p] });
   }
 
   /** Remove a file or symlink, or a folder with `recursive`; `force` ignores a missing path. */
   async rm(path: string, opts: { recursive?: boolean; force?: boolean } = {}): Promise<boolean> {
     const p = this.abs(path);
-    return this.runner.write((s) => core.rm(s, p, { recursive: !!opts.recursive, force: !!opts.force }));
+    return this.runner.write((s) => core.rm(s, p, { recursive: !!opts.recursive, force: !!opts.force }), { op: 'rm', paths: [p] });
   }
 
   /** POSIX rename (atomic). False when `noClobber` left an existing target alone. */
   async rename(from: string, to: string, opts: { noClobber?: boolean } = {}): Promise<boolean> {
     const a = this.abs(from);
     const b = this.abs(to);
-    return this.runner.write((s) => core.rename(s, a, b, { noClobber: !!opts.noClobber }));
+    return this.runner.write((s) => core.rename(s, a, b, { noClobber: !!opts.noClobber }), { op: 'rename', paths: [a, b] });
   }
 
   /** Copy to exactly `to` (content is shared, not duplicated). False when `noClobber` kept a target. */
   async copy(from: string, to: string, opts: { recursive?: boolean; noClobber?: boolean } = {}): Promise<boolean> {
     const a = this.abs(from);
     const b = this.abs(to);
-    return this.runner.write((s) => core.copy(s, a, b, { recursive: !!opts.recursive, noClobber: !!opts.noClobber }));
+    return this.runner.write((s) => core.copy(s, a, b, { recursive: !!opts.recursive, noClobber: !!opts.noClobber }), { op: 'copy', paths: [a, b] });
   }
 
   async symlink(target: string, path: string): Promise<void> {
     const p = this.abs(path);
     if (typeof target !== 'string') throw vfsError('EINVAL', undefined, 'symlink target must be a string');
-    await this.runner.write((s) => core.symlink(s, target, p));
+    await this.runner.write((s) => core.symlink(s, target, p), { op: 'symlink', paths: [p] });
   }
 
   async readlink(path: string): Promise<string> {
@@ -283,21 +295,21 @@ export class FileOps {
   async touch(path: string, opts: { mtimeMs?: number } = {}): Promise<void> {
     const p = this.abs(path);
     const mt = checkTime(opts.mtimeMs, 'mtimeMs');
-    await this.runner.write((s) => core.touch(s, p, mt));
+    await this.runner.write((s) => core.touch(s, p, mt), { op: 'touch', paths: [p] });
   }
 
   async chmod(path: string, mode: number): Promise<void> {
     const p = this.abs(path);
     const m = checkMode(mode)!;
     if (m === undefined) throw vfsError('EINVAL', undefined, 'mode is required');
-    await this.runner.write((s) => core.chmod(s, p, m));
+    await this.runner.write((s) => core.chmod(s, p, m), { op: 'chmod', paths: [p] });
   }
 
   async utimes(path: string, mtimeMs: number, opts: { follow?: boolean } = {}): Promise<void> {
     const p = this.abs(path);
     const mt = checkTime(mtimeMs, 'mtimeMs');
     if (mt === undefined) throw vfsError('EINVAL', undefined, 'mtimeMs is required');
-    await this.runner.write((s) => core.utimes(s, p, mt, opts.follow !== false));
+    await this.runner.write((s) => core.utimes(s, p, mt, opts.follow !== false), { op: 'utimes', paths: [p] });
   }
 
   /**

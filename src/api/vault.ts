@@ -7,7 +7,14 @@ import { withRead, withWrite, type VaultSettings } from '../core/scope.js';
 import type { VaultRecord } from '../core/records.js';
 import { META_SEQ, readU64, decodeJson, type Inode } from '../core/records.js';
 import { scan } from '../storage/contract.js';
-import { FileOps, type Runner } from './fileops.js';
+import { FileOps, type Intent, type Runner } from './fileops.js';
+import { isVfsError } from '../errors.js';
+import type { AuditFilter, PointDiff } from './history.js';
+import type { Point } from '../history/at.js';
+import type { HistoryEntry, Version } from '../history/versions.js';
+import type { Snapshot } from '../history/snapshots.js';
+import type { OpRecord } from '../core/records.js';
+import type { Stat } from './types.js';
 import type { TransferOptions } from './transfer.js';
 import type { CheckResult, TransferResult } from './types.js';
 
@@ -39,10 +46,21 @@ class EngineRunner implements Runner {
   read<T>(fn: Parameters<Runner['read']>[0]): Promise<T> {
     return withRead(this.engine, this.settings, fn as never) as Promise<T>;
   }
-  write<T>(fn: Parameters<Runner['write']>[0]): Promise<T> {
-    return withWrite(this.engine, this.settings, fn as never) as Promise<T>;
+  async write<T>(fn: Parameters<Runner['write']>[0], intent?: Intent): Promise<T> {
+    try {
+      return (await withWrite(this.engine, this.settings, fn as never)) as T;
+    } catch (e) {
+      // The audit log names refused mutations too (the refusal itself changed nothing).
+      if (intent && isVfsError(e)) await this.logRefusal(intent, e.code).catch(() => {});
+      throw e;
+    }
+  }
+  async logRefusal(intent: Intent, code: string): Promise<void> {
+    await withWrite(this.engine, this.settings, (s) => s.refused(intent.op, intent.paths, code));
   }
 }
+
+const historyModule = (): Promise<typeof import('./history.js')> => import('./history.js');
 
 export class Vault extends FileOps {
   private closed = false;
@@ -149,6 +167,71 @@ export class Vault extends FileOps {
     if (this.closed) return;
     this.closed = true;
     await this.engine.close();
+  }
+
+  // ---- history (src/api/history.ts, loaded on first use: start-up time) ----
+
+  private get hctx(): { engine: Engine; settings: VaultSettings; cwd: string } {
+    return { engine: this.engine, settings: this.runner.settings, cwd: this.cwd };
+  }
+
+  /** Resolve a snapshot name, operation number or time to an operation number. */
+  async point(spec: string | number): Promise<Point> {
+    return (await historyModule()).point(this.hctx, spec);
+  }
+
+  /** The whole vault as it was at a point (snapshot, operation number, time), read-only. */
+  async at(spec: string | number): Promise<FileOps & { point: Point }> {
+    return (await historyModule()).at(this.hctx, spec);
+  }
+
+  /** A path's versions and removals, newest first (the path may be deleted now). */
+  async history(path: string, opts: { limit?: number } = {}): Promise<HistoryEntry[]> {
+    return (await historyModule()).history(this.hctx, path, opts.limit);
+  }
+
+  /** The operations that touched a folder or anything below it, newest first. */
+  async changesBelow(dir: string, opts: { limit?: number } = {}): Promise<OpRecord[]> {
+    return (await historyModule()).changesBelow(this.hctx, dir, opts.limit);
+  }
+
+  async readVersion(path: string, version: number): Promise<{ version: Version; data: Buffer }> {
+    return (await historyModule()).readVersion(this.hctx, path, version);
+  }
+
+  async checkout(path: string, version: number): Promise<Stat> {
+    return (await historyModule()).checkout(this.hctx, path, version);
+  }
+
+  async revert(path: string): Promise<Stat> {
+    return (await historyModule()).revert(this.hctx, path);
+  }
+
+  async saveSnapshot(name?: string): Promise<Snapshot> {
+    return (await historyModule()).saveSnapshot(this.hctx, name);
+  }
+
+  async listSnapshots(): Promise<Snapshot[]> {
+    return (await historyModule()).snapshots(this.hctx);
+  }
+
+  async deleteSnapshot(name: string): Promise<void> {
+    return (await historyModule()).deleteSnapshot(this.hctx, name);
+  }
+
+  /** Make the tree equal to a snapshot (or point) again; the current state is saved first. */
+  async restoreSnapshot(spec: string): ReturnType<typeof import('./history.js').restoreSnapshot> {
+    return (await historyModule()).restoreSnapshot(this.hctx, spec);
+  }
+
+  /** Paths added, removed and changed between two points (the second defaults to now). */
+  async diffPoints(from: string, to?: string): Promise<PointDiff> {
+    return (await historyModule()).diffPoints(this.hctx, from, to);
+  }
+
+  /** The operation log, newest first, filtered. */
+  async audit(filter: AuditFilter = {}): Promise<OpRecord[]> {
+    return (await historyModule()).audit(this.hctx, filter);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -4,10 +4,9 @@
 import { isVfsError, vfsError } from '../errors.js';
 import { EMPTY_HASH, putContent, readContent, truncateContent, writeAt, type ContentRef } from '../content/chunks.js';
 import { checkName, dirname, isWithin, joinPath, splitPath, joinNames } from './paths.js';
-import { direntPrefix, direntName, parseDirent, ROOT_INO, type FileType, type Inode } from './records.js';
+import { decodeJson, direntPrefix, parseDirent, ROOT_INO, u64, type FileType, type Inode } from './records.js';
 import { checkTarget, lookup, resolve, resolveDir, type Found, type Lookup } from './resolve.js';
 import type { ReadScope, WriteScope } from './scope.js';
-import { prefixEnd } from '../storage/contract.js';
 
 export const DEFAULT_FILE_MODE = 0o644;
 export const DEFAULT_DIR_MODE = 0o755;
@@ -48,11 +47,8 @@ export async function stat(s: ReadScope, path: string, follow = true): Promise<F
   return resolve(s, path, follow);
 }
 
-export interface Child {
-  name: string;
-  ino: number;
-  type: FileType;
-}
+export type { Child } from './scope.js';
+import type { Child } from './scope.js';
 
 /** The entries of a folder, in name order (bytewise UTF-8). */
 export async function readdir(s: ReadScope, path: string): Promise<{ dir: Found; children: Child[] }> {
@@ -61,18 +57,7 @@ export async function readdir(s: ReadScope, path: string): Promise<{ dir: Found;
 }
 
 export async function children(s: ReadScope, dirIno: number): Promise<Child[]> {
-  // Page through the folder's entries (a folder may hold millions) without an await per entry.
-  const out: Child[] = [];
-  const prefix = direntPrefix(dirIno);
-  const end = prefixEnd(prefix);
-  const PAGE = 4096;
-  let from: Buffer | undefined;
-  for (;;) {
-    const page = await s.tx.range('dirents', from ? { gt: from, lt: end, limit: PAGE } : { prefix, limit: PAGE });
-    for (const e of page) out.push({ name: direntName(e.key), ...parseDirent(e.value) });
-    if (page.length < PAGE) return out;
-    from = page[page.length - 1].key;
-  }
+  return s.children(dirIno);
 }
 
 async function isEmptyDir(s: ReadScope, ino: number): Promise<boolean> {
@@ -217,9 +202,26 @@ async function setFileContent(
   const ref = await make(undefined);
   const node = await newNode(s, 'file', opts.mode ?? DEFAULT_FILE_MODE, { hash: ref.hash, size: ref.size });
   node.mtimeMs = t;
+  node.version = (await lastVersionAt(s, r.parent, r.name)) + 1;
   await attach(s, r.parent, r.parentNode, r.name, node);
   s.note({ version: 1, size: node.size });
   return node;
+}
+
+/**
+ * The content version of the file that last stood at (parent, name), 0 if none: a file made
+ * where one was deleted continues its numbering, so versions along a path stay unique.
+ */
+async function lastVersionAt(s: ReadScope, parent: number, name: string): Promise<number> {
+  const base = Buffer.concat([u64(parent), Buffer.from(name), Buffer.from([0])]);
+  const rows = await s.tx.range('dirent_log', { prefix: base, reverse: true, limit: 4 });
+  const bound = rows.find((e) => e.value.length > 0);
+  if (!bound) return 0;
+  const ino = parseDirent(bound.value).ino;
+  const last = await s.tx.range('inode_log', { prefix: u64(ino), reverse: true, limit: 1 });
+  if (last.length === 0) return 0;
+  const node = decodeJson<Inode>(last[0].value);
+  return node.type === 'file' ? node.version : 0;
 }
 
 /** Create an empty file, or set an existing entry's mtime (to now unless given). */

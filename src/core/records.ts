@@ -49,6 +49,8 @@ export interface OpRecord {
   actor: string;
   /** Operation-specific details (sizes, versions, flags). */
   info?: Record<string, unknown>;
+  /** Absent when the operation succeeded; the error code when it was refused (nothing changed). */
+  outcome?: string;
 }
 
 export function u64(n: number): Buffer {

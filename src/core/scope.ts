@@ -7,7 +7,7 @@
 // at any sequence number can be rebuilt later. Inodes written in a scope are held back and
 // flushed once at the end: a batch of 1,000 files in one folder writes that folder's inode once.
 import type { Engine, ReadTx, WriteTx } from '../storage/contract.js';
-import { scan } from '../storage/contract.js';
+import { prefixEnd, scan } from '../storage/contract.js';
 import { vfsError } from '../errors.js';
 import { readVaultConfig } from './vault-config.js';
 import {
@@ -17,6 +17,8 @@ import {
   decodeJson,
   direntKey,
   direntLogKey,
+  direntName,
+  direntPrefix,
   direntValue,
   encodeJson,
   inodeKey,
@@ -35,6 +37,17 @@ export interface VaultSettings {
   actor: string;
 }
 
+export interface Child {
+  name: string;
+  ino: number;
+  type: FileType;
+}
+
+/**
+ * What the filesystem model reads: inodes, one directory entry, all entries of a folder.
+ * ReadScope answers from the current tables; HistoricalScope (src/history/at.ts) answers the
+ * same questions as of an earlier operation, so every read operation works on the past too.
+ */
 export class ReadScope {
   protected inodes = new Map<number, Inode>();
   constructor(
@@ -55,6 +68,21 @@ export class ReadScope {
   async child(parent: number, name: string): Promise<{ ino: number; type: FileType } | undefined> {
     const raw = await this.tx.get('dirents', direntKey(parent, name));
     return raw === undefined ? undefined : parseDirent(raw);
+  }
+
+  /** A folder's entries in name order, paged (a folder may hold millions) without an await per entry. */
+  async children(dirIno: number): Promise<Child[]> {
+    const out: Child[] = [];
+    const prefix = direntPrefix(dirIno);
+    const end = prefixEnd(prefix);
+    const PAGE = 4096;
+    let from: Buffer | undefined;
+    for (;;) {
+      const page = await this.tx.range('dirents', from ? { gt: from, lt: end, limit: PAGE } : { prefix, limit: PAGE });
+      for (const e of page) out.push({ name: direntName(e.key), ...parseDirent(e.value) });
+      if (page.length < PAGE) return out;
+      from = page[page.length - 1].key;
+    }
   }
 }
 
@@ -86,6 +114,12 @@ export class WriteScope extends ReadScope {
     if (info) rec.info = info;
     this.ops.push(rec);
     return this.currentSeq;
+  }
+
+  /** Record a refused operation: it changed nothing, but the log says who tried what. */
+  async refused(op: string, paths: string[], code: string): Promise<void> {
+    await this.begin(op, paths);
+    this.ops[this.ops.length - 1].outcome = code;
   }
 
   /** Add details to the running operation's log record (sizes, versions...). */

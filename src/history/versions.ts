@@ -1,0 +1,129 @@
+// File versions: every content a path has held, read from the history rows (docs/history.md).
+import { vfsError } from '../errors.js';
+import type { ReadTx } from '../storage/contract.js';
+import { scan } from '../storage/contract.js';
+import { decodeJson, inodeLogKey, parseDirent, readU64, u64, type FileType, type Inode, type OpRecord } from '../core/records.js';
+import { lookup } from '../core/resolve.js';
+import { isWithin } from '../core/paths.js';
+import type { ReadScope } from '../core/scope.js';
+
+export interface Version {
+  /** Content version number (1 = created). */
+  version: number;
+  /** The operation that made it. */
+  seq: number;
+  timeMs: number;
+  type: FileType;
+  size: number;
+  hash?: string;
+  target?: string;
+  ino: number;
+  actor: string;
+  op: string;
+  /** The paths the operation named (where the file was then). */
+  paths: string[];
+}
+
+export interface Removal {
+  removed: true;
+  seq: number;
+  timeMs: number;
+  ino: number;
+  actor: string;
+  op: string;
+  paths: string[];
+}
+
+export type HistoryEntry = Version | Removal;
+
+async function opAt(tx: ReadTx, seq: number): Promise<OpRecord | undefined> {
+  const raw = await tx.get('oplog', u64(seq));
+  return raw === undefined ? undefined : decodeJson<OpRecord>(raw);
+}
+
+/** Every content version of one inode, oldest first (one per version number). */
+export async function inodeVersions(tx: ReadTx, ino: number): Promise<{ seq: number; node: Inode }[]> {
+  const out: { seq: number; node: Inode }[] = [];
+  let last: Inode | undefined;
+  for await (const e of scan(tx, 'inode_log', { gte: inodeLogKey(ino, 0), lte: inodeLogKey(ino, Number.MAX_SAFE_INTEGER) })) {
+    const node = decodeJson<Inode>(e.value);
+    if (!last || node.version !== last.version || node.type !== last.type) out.push({ seq: readU64(e.key, 8), node });
+    last = node;
+  }
+  return out;
+}
+
+/** What was ever bound at (parent, name): each binding's inode, and the removals, oldest first. */
+async function bindings(tx: ReadTx, parent: number, name: string): Promise<{ seq: number; ino?: number }[]> {
+  const base = Buffer.concat([u64(parent), Buffer.from(name), Buffer.from([0])]);
+  const out: { seq: number; ino?: number }[] = [];
+  for await (const e of scan(tx, 'dirent_log', { prefix: base })) {
+    const seq = readU64(e.key, e.key.length - 8);
+    out.push(e.value.length === 0 ? { seq } : { seq, ino: parseDirent(e.value).ino });
+  }
+  return out;
+}
+
+/**
+ * The history of a path, newest first: the content versions of every file that was ever at
+ * this path (with their versions from before a rename), and the removals. The path need not
+ * exist now, but its folder must.
+ */
+export async function fileHistory(s: ReadScope, path: string): Promise<HistoryEntry[]> {
+  const r = await lookup(s, path, false);
+  const binds = await bindings(s.tx, r.parent, r.name);
+  if (binds.length === 0) throw vfsError('ENOENT', path, 'no such file, now or in its history');
+  const inos = [...new Set(binds.filter((b) => b.ino !== undefined).map((b) => b.ino!))];
+  const entries: HistoryEntry[] = [];
+  for (const ino of inos) {
+    for (const { seq, node } of await inodeVersions(s.tx, ino)) {
+      const op = await opAt(s.tx, seq);
+      const v: Version = {
+        version: node.version,
+        seq,
+        timeMs: op?.timeMs ?? node.mtimeMs,
+        type: node.type,
+        size: node.size,
+        ino,
+        actor: op?.actor ?? '',
+        op: op?.op ?? '',
+        paths: op?.paths ?? [],
+      };
+      if (node.hash !== undefined) v.hash = node.hash;
+      if (node.target !== undefined) v.target = node.target;
+      entries.push(v);
+    }
+  }
+  let prev: number | undefined;
+  for (const b of binds) {
+    if (b.ino === undefined && prev !== undefined) {
+      const op = await opAt(s.tx, b.seq);
+      entries.push({ removed: true, seq: b.seq, timeMs: op?.timeMs ?? 0, ino: prev, actor: op?.actor ?? '', op: op?.op ?? '', paths: op?.paths ?? [] });
+    }
+    prev = b.ino;
+  }
+  return entries.sort((a, b) => b.seq - a.seq);
+}
+
+/** Version N along a path (the newest one with that number if several files held it). */
+export async function findVersion(s: ReadScope, path: string, version: number): Promise<Version> {
+  if (!Number.isSafeInteger(version) || version < 1) throw vfsError('EINVAL', path, `bad version "${version}" (versions count from 1)`);
+  const hist = await fileHistory(s, path);
+  const v = hist.find((e): e is Version => !('removed' in e) && e.version === version);
+  if (!v) {
+    const known = hist.filter((e): e is Version => !('removed' in e)).map((e) => e.version);
+    throw vfsError('ENOENT', path, `no version ${version} (versions: ${[...new Set(known)].sort((a, b) => a - b).join(', ') || 'none'})`);
+  }
+  return v;
+}
+
+/** The operations that touched anything at or below a folder, newest first. */
+export async function folderHistory(tx: ReadTx, dir: string, limit: number): Promise<OpRecord[]> {
+  const out: OpRecord[] = [];
+  for await (const e of scan(tx, 'oplog', { reverse: true }, 500)) {
+    const rec = decodeJson<OpRecord>(e.value);
+    if (rec.outcome === undefined && rec.paths.some((p) => isWithin(p, dir))) out.push(rec);
+    if (out.length >= limit) break;
+  }
+  return out;
+}
