@@ -184,7 +184,7 @@ async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
   }
 }
 
-async function snapshotOf(v: Vault): Promise<Map<string, string>> {
+async function snapshotOf(v: Pick<Vault, 'walk' | 'readFile'>): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for await (const e of v.walk('/')) {
     out.set(e.path, e.stat.type === 'file' ? `file:${(await v.readFile(e.path)).toString('hex')}` : e.stat.type);
@@ -258,6 +258,71 @@ for (const kind of ENGINES) {
             if (step % 25 === 24) assert.deepEqual(await snapshotOf(v), modelSnapshot(m), `tree after step ${step}`);
           }
           assert.deepEqual(await snapshotOf(v), modelSnapshot(m));
+          assert.deepEqual((await v.check()).problems, []);
+        } finally {
+          await v.close();
+        }
+      });
+    }
+  });
+}
+
+// The same random operations, with snapshots at random moments: every snapshot, and the tree at
+// every operation number seen, must equal the model as it was then, and a restore must bring
+// the model's old state back.
+for (const kind of ENGINES) {
+  describe(`model-based history on ${kind}`, () => {
+    let dir: string;
+    before(() => {
+      dir = mkdtempSync(join(tmpdir(), `avfs-model-hist-${kind}-`));
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    for (const seed of [11, 12]) {
+      it(`seed ${seed}: snapshots, --at views and restores agree with the model`, async () => {
+        const d = join(dir, String(seed));
+        mkdirSync(d);
+        const v = await vaultFactory(kind).create(d);
+        let m = new Model();
+        const r = rng(seed * 104729);
+        const snaps = new Map<string, Map<string, string>>();
+        const atSeq = new Map<number, Map<string, string>>();
+        const clone = (x: Model): Model => {
+          const c = new Model();
+          c.nodes = new Map([...x.nodes].map(([k, n]) => [k, n.type === 'file' ? { type: 'file', data: n.data } : n]));
+          return c;
+        };
+        const snapModels = new Map<string, Model>();
+        try {
+          for (let step = 0; step < 200; step++) {
+            const a = randomPath(r);
+            const b = randomPath(r);
+            const data = Buffer.from(`h${step}-`.repeat(1 + r(5)));
+            const op = r(10);
+            if (op === 0) {
+              const name = `s${step}`;
+              await v.saveSnapshot(name);
+              snaps.set(name, modelSnapshot(m));
+              snapModels.set(name, clone(m));
+              continue;
+            }
+            if (op === 1 && snapModels.size > 0) {
+              const names = [...snapModels.keys()];
+              const name = names[r(names.length)];
+              await v.restoreSnapshot(name);
+              m = clone(snapModels.get(name)!);
+              assert.deepEqual(await snapshotOf(v), modelSnapshot(m), `after restoring ${name} at step ${step}`);
+              continue;
+            }
+            if (op < 5) await codeOf(v.writeFile(a.raw, data)).then(() => m.write(a.norm, data, false));
+            else if (op === 5) await codeOf(v.mkdir(a.raw, { recursive: true })).then(() => m.mkdirp(a.norm));
+            else if (op === 6) await codeOf(v.rm(a.raw, { recursive: true })).then(() => m.rm(a.norm));
+            else if (op === 7) await codeOf(v.rename(a.raw, b.raw)).then(() => m.rename(a.norm, b.norm));
+            else await codeOf(v.copy(a.raw, b.raw, { recursive: true })).then(() => m.copy(a.norm, b.norm));
+            if (step % 7 === 0) atSeq.set((await v.audit({ limit: 1 }))[0].seq, modelSnapshot(m));
+          }
+          for (const [name, want] of snaps) assert.deepEqual(await snapshotOf(await v.at(name)), want, `snapshot ${name}`);
+          for (const [seq, want] of atSeq) assert.deepEqual(await snapshotOf(await v.at(seq)), want, `--at ${seq}`);
           assert.deepEqual((await v.check()).problems, []);
         } finally {
           await v.close();
