@@ -53,7 +53,7 @@ export async function lookup(s: ReadScope, path: string, followLast: boolean): P
       throw vfsError('ENOENT', here(stack, name));
     }
     const node = await s.inode(entry.ino);
-    if (!node) throw vfsError('ECORRUPT', here(stack, name), `entry points to missing inode ${entry.ino}`);
+    if (!node) throw s.missingInode(here(stack, name), entry.ino);
     if (node.type === 'symlink' && (!last || followLast)) {
       if (++links > SYMLINK_MAX) throw vfsError('ELOOP', path);
       const target = node.target ?? '';

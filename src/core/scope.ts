@@ -9,7 +9,8 @@
 import type { Engine, ReadTx, WriteTx } from '../storage/contract.js';
 import { prefixEnd, scan } from '../storage/contract.js';
 import { vfsError } from '../errors.js';
-import { readVaultConfig } from './vault-config.js';
+import { readVaultConfig, type VaultConfig } from './vault-config.js';
+import { autoPrune } from './retention.js';
 import {
   META_NEXT_INO,
   META_SEQ,
@@ -63,6 +64,11 @@ export class ReadScope {
     const node = decodeJson<Inode>(raw);
     this.inodes.set(ino, node);
     return node;
+  }
+
+  /** The error for an entry whose inode is not there: damage now; pruned history in the past. */
+  missingInode(path: string, ino: number): Error {
+    return vfsError('ECORRUPT', path, `entry points to missing inode ${ino}`);
   }
 
   async child(parent: number, name: string): Promise<{ ino: number; type: FileType } | undefined> {
@@ -178,7 +184,7 @@ export class WriteScope extends ReadScope {
    * Keep the vault's usage (file count, logical bytes) and enforce its limits, from the inodes
    * this scope changed. Only growth is refused, so a vault over a limit can always shrink.
    */
-  private async account(): Promise<void> {
+  private async account(): Promise<VaultConfig | undefined> {
     let files = 0;
     let bytes = 0;
     let largest = 0;
@@ -195,7 +201,7 @@ export class WriteScope extends ReadScope {
         if (after.size !== old?.size || after.hash !== old?.hash) largest = Math.max(largest, after.size);
       }
     }
-    if (files === 0 && bytes === 0 && largest === 0) return;
+    if (files === 0 && bytes === 0 && largest === 0) return undefined;
     const cfg = await readVaultConfig(this.tx);
     const usage = await readUsage(this.tx);
     usage.files += files;
@@ -212,17 +218,28 @@ export class WriteScope extends ReadScope {
       throw vfsError('EDQUOT', what, `the vault would hold ${usage.bytes} bytes, over its limit max_size_mb=${cfg.max_size_mb}`);
     }
     await this.tx.put('meta', META_USAGE, encodeJson(usage));
+    return cfg;
   }
 
   /** Write everything held back. Called once, just before the transaction commits. */
   async flush(): Promise<void> {
-    await this.account();
+    const cfg = await this.account();
+    // Files whose content changed here get the vault's automatic pruning (prune_strategy).
+    const pruneInos: number[] = [];
+    for (const [ino, old] of this.before) {
+      if (old?.type === 'file' && this.dirty.has(ino) && this.inodes.get(ino)?.version !== old.version) pruneInos.push(ino);
+    }
     this.before.clear();
     for (const ino of this.dirty) {
       const node = this.inodes.get(ino)!;
       const v = encodeJson(node);
       await this.tx.put('inodes', inodeKey(ino), v);
       if (!this.logged.has(ino)) await this.tx.put('inode_log', inodeLogKey(ino, this.currentSeq), v);
+    }
+    if (pruneInos.length > 0) {
+      const times = new Map(this.ops.map((r) => [r.seq, r.timeMs]));
+      const pruned = await autoPrune(this.tx, cfg ?? (await readVaultConfig(this.tx)), pruneInos, times);
+      if (pruned > 0) this.note({ pruned });
     }
     this.dirty.clear();
     this.logged.clear();

@@ -28,6 +28,10 @@ export class HistoricalScope extends ReadScope {
     return node;
   }
 
+  override missingInode(path: string): Error {
+    return vfsError('ENOENT', path, 'this version was pruned from the history');
+  }
+
   override async child(parent: number, name: string): Promise<{ ino: number; type: FileType } | undefined> {
     const base = Buffer.concat([u64(parent), Buffer.from(name), Buffer.from([0])]);
     const r = await this.tx.range('dirent_log', { gte: base, lte: Buffer.concat([base, u64(this.seq)]), reverse: true, limit: 1 });

@@ -55,6 +55,22 @@ export async function checkVault(engine: Engine, chunkSize: number): Promise<Che
         for (const p of await verifyContent(tx, ref, chunkSize, verified)) out.problems.push(`inode ${ino}: ${p}`);
       }
     }
+    // History: every version the log still holds must still have its content.
+    const seenContent = new Set<string>();
+    for await (const e of scan(tx, 'inode_log')) {
+      let node: Inode;
+      try {
+        node = decodeJson<Inode>(e.value);
+      } catch {
+        out.problems.push(`history row of inode ${readU64(e.key)}: unreadable`);
+        continue;
+      }
+      if (node.type !== 'file' || node.size === 0 || node.hash === undefined || seenContent.has(node.hash)) continue;
+      seenContent.add(node.hash);
+      for (const p of await verifyContent(tx, { hash: node.hash, size: node.size }, chunkSize, verified)) {
+        out.problems.push(`inode ${node.ino} version ${node.version}: ${p}`);
+      }
+    }
     out.chunks = await tx.count('chunks');
     return out;
   });
