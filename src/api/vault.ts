@@ -98,11 +98,22 @@ export class Vault extends FileOps {
    */
   async batch<T>(fn: (ops: FileOps) => Promise<T>): Promise<T> {
     const settings = this.runner.settings;
-    return withWrite(this.engine, settings, async (scope) => {
-      const ops = new FileOps({ settings, read: (f) => f(scope), write: (f) => f(scope) });
-      ops.cwd = this.cwd;
-      return fn(ops);
-    });
+    let failed: Intent | undefined;
+    try {
+      return await withWrite(this.engine, settings, async (scope) => {
+        // Inside a batch a refused operation aborts the whole transaction; remember which it was.
+        const ops = new FileOps({
+          settings,
+          read: (f) => f(scope),
+          write: (f, intent) => f(scope).catch((e) => ((failed ??= intent), Promise.reject(e))),
+        });
+        ops.cwd = this.cwd;
+        return await fn(ops);
+      });
+    } catch (e) {
+      if (isVfsError(e)) await (this.runner as EngineRunner).logRefusal(failed ?? { op: 'batch', paths: ['/'] }, e.code).catch(() => {});
+      throw e;
+    }
   }
 
   /** Copy a host file or folder (with `recursive`) into the vault; the folder's contents land at `vaultPath`. */
@@ -236,6 +247,53 @@ export class Vault extends FileOps {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  // ---- retention ----
+  // Retention and space (src/api/retention.ts, loaded on first use). See docs/history.md.
+
+  /**
+   * Remove old content versions from history by exactly one rule: `keep` the newest N versions
+   * of each file, or drop versions replaced more than `olderThanDays` ago. A file's current
+   * state and every state a snapshot shows always stay. Content is freed by gc() afterwards.
+   */
+  async prune(opts: import('./retention.js').PruneOptions): Promise<import('./retention.js').PruneResult> {
+    return (await import('./retention.js')).prune(this.engine, this.runner.settings, opts);
+  }
+
+  /** Delete chunks and manifests that no current file and no remaining version refers to. */
+  async gc(opts: import('./retention.js').GcOptions = {}): Promise<import('./retention.js').GcResult> {
+    return (await import('./retention.js')).gc(this.engine, this.runner.settings, opts);
+  }
+
+  /** Give freed space back to the file system (sqlite: VACUUM; lmdb and memory: nothing to do). */
+  async compact(): Promise<import('./retention.js').CompactResult> {
+    return (await import('./retention.js')).compact(this.engine);
+  }
+
+  /** prune by the vault's prune_strategy (if set), then gc, then compact. */
+  async maintain(opts: import('./retention.js').MaintainOptions = {}): Promise<import('./retention.js').MaintainResult> {
+    return (await import('./retention.js')).maintain(this.engine, this.runner.settings, opts);
+  }
+
+  /** Counts and sizes: files, versions, snapshots, logical and stored bytes, dedup ratio. */
+  async usageStats(opts: import('./retention.js').UsageStatsOptions = {}): Promise<import('./retention.js').UsageStats> {
+    return (await import('./retention.js')).usageStats(this.engine, opts);
+  }
+
+  /** The per-vault settings that are set (limits, automatic pruning). */
+  async getConfig(): Promise<import('./retention.js').VaultConfig> {
+    return (await import('./retention.js')).getConfig(this.engine);
+  }
+
+  /** Set one vault setting (a value of the key's kind, or its text form); returns the new settings. */
+  async setConfig(key: string, value: unknown): Promise<import('./retention.js').VaultConfig> {
+    return (await import('./retention.js')).setConfig(this.engine, this.runner.settings, key, value);
+  }
+
+  /** Remove one vault setting; returns the new settings. */
+  async unsetConfig(key: string): Promise<import('./retention.js').VaultConfig> {
+    return (await import('./retention.js')).unsetConfig(this.engine, this.runner.settings, key);
   }
 }
 
