@@ -100,6 +100,14 @@ export interface Engine {
   stats(): Promise<EngineStats>;
   /** Engine-level integrity check: a list of problems, empty when sound. */
   check(): Promise<string[]>;
+  /**
+   * Optional: write a complete copy of the store to `path` (which must not exist: EEXIST; its
+   * folder must), in the same format, compacted where the engine can, and durable when the
+   * promise resolves. The copy is one committed state: a write running meanwhile is wholly in
+   * it or wholly out of it. The store stays usable throughout. Forks use it to start from a
+   * bulk copy; engines without it (memory) are forked by streaming their collections.
+   */
+  copyTo?(path: string): Promise<void>;
   close(): Promise<void>;
 }
 

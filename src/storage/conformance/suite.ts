@@ -436,6 +436,61 @@ export function storageSuite(name: string, factory: StorageFactory): void {
         assert.deepEqual(await e.check(), []);
       }));
 
+    it('copies the whole store to a new path, as one committed state (copyTo, where offered)', (t) =>
+      withStore(async (e, dir) => {
+        if (!e.copyTo) {
+          t.skip(`the ${kind} engine offers no copyTo`);
+          return;
+        }
+        await putAll(e, 'meta', TRICKY_KEYS);
+        await e.write(async (tx) => {
+          for (let i = 0; i < 2000; i++) await tx.put('inodes', u32(i), Buffer.alloc(50, i & 0xff));
+          for (let i = 0; i < 3; i++) await tx.put('chunks', u32(i), Buffer.alloc(100_000, i + 1));
+        });
+        // Freed space the copy need not carry.
+        await e.write(async (tx) => {
+          for (let i = 0; i < 2000; i += 2) await tx.del('inodes', u32(i));
+        });
+        const copyDir = path.join(dir, 'copy');
+        fs.mkdirSync(copyDir);
+        const dest = storePath(copyDir, kind);
+        // A write racing the copy lands wholly in it or wholly outside it.
+        const [, raced] = await Promise.all([
+          e.copyTo(dest),
+          e.write(async (tx) => {
+            for (let i = 0; i < 100; i++) await tx.put('oplog', u32(i), u32(i));
+          }),
+        ]);
+        assert.equal(raced, undefined);
+        const dump = (x: Engine, coll: Collection) =>
+          x.read(async (tx) => {
+            const out: string[] = [];
+            for await (const en of scan(tx, coll)) out.push(`${hex(en.key)}=${hex(en.value)}`);
+            return out;
+          });
+        const copy = await factory.open(copyDir, false);
+        try {
+          for (const c of COLLECTION_NAMES) {
+            if (c === 'oplog') continue;
+            assert.deepEqual(await dump(copy, c), await dump(e, c), `collection ${c} copied whole`);
+          }
+          const n = await copy.read((tx) => tx.count('oplog'));
+          assert.ok(n === 0 || n === 100, `the racing write is all in or all out of the copy (${n} of 100 keys)`);
+          assert.deepEqual(await copy.check(), []);
+          // Two stores from here on: a write to one does not show in the other.
+          await copy.write((tx) => tx.put('meta', b(0xc0), b(1)));
+          await e.write((tx) => tx.put('meta', b(0xc1), b(2)));
+          assert.equal(await e.read((tx) => tx.has('meta', b(0xc0))), false);
+          assert.equal(await copy.read((tx) => tx.has('meta', b(0xc1))), false);
+        } finally {
+          await copy.close();
+        }
+        await assert.rejects(e.copyTo(dest), (err) => assertRefused(err, ['EEXIST']));
+        await assert.rejects(e.copyTo(storePath(path.join(dir, 'no', 'such'), kind)), (err) => assertRefused(err, ['ENOENT']));
+        assert.ok(!fs.existsSync(path.join(dir, 'no')), 'a refused copy leaves nothing');
+        assert.equal(await e.read((tx) => tx.count('oplog')), 100, 'the store is still in use after copying');
+      }));
+
     describe('persistence', { skip: !factory.persistent && 'not persistent' }, () => {
       it('keeps data across close and reopen', () =>
         withDir(async (dir) => {

@@ -62,6 +62,15 @@ function fileSize(path: string): number {
   }
 }
 
+function fsyncPath(path: string): void {
+  const fd = fs.openSync(path, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 class LmdbEngine implements Engine, LmdbSession {
   readonly kind = 'lmdb' as const;
   readonly supports = { persistent: true, multiProcess: true, fullText: false, cheapCopy: false };
@@ -201,6 +210,32 @@ class LmdbEngine implements Engine, LmdbSession {
       return [oneLine((e as Error).message)];
     }
     return walkInChild(this.path);
+  }
+
+  /**
+   * lmdb-js's backup(path, compact=true): mdb_env_copy2 with MDB_CP_COMPACT, on a worker
+   * thread, reading from one LMDB read transaction of its own (a compacting copy never takes
+   * the writer lock), so writers in every process go on meanwhile. Free pages are left out
+   * and pages renumbered: the copy is as small as the data. LMDB writes it to `path`/data.mdb;
+   * the folder is made here, and removed again if the copy fails.
+   */
+  async copyTo(path: string): Promise<void> {
+    this.live();
+    if (fs.existsSync(path)) throw vfsError('EEXIST', path, 'something already exists here');
+    if (!fs.existsSync(dirname(path))) throw vfsError('ENOENT', dirname(path));
+    fs.mkdirSync(path);
+    // Counted as a read: close() waits for it, so the environment is not closed under the copy.
+    this.reads++;
+    try {
+      await this.root.backup(path, true);
+      fsyncPath(join(path, DATA_FILE));
+      fsyncPath(path);
+    } catch (e) {
+      fs.rmSync(path, { recursive: true, force: true });
+      throw fromLmdb(e, this.path);
+    } finally {
+      if (--this.reads === 0) this.readsDone?.();
+    }
   }
 
   async close(): Promise<void> {
