@@ -44,6 +44,23 @@ describe('cli argument parser', () => {
     assert.equal(a.flags.str('mtime'), '-7');
   });
 
+  it('a flag declared multi accumulates its values, in order', () => {
+    const multi: ArgsSpec = {
+      flags: [
+        { key: 'op', long: 'op', value: 'OP', multi: true, help: '' },
+        { key: 'v', short: 'v', value: 'N', int: true, multi: true, help: '' },
+      ],
+      min: 0,
+      max: 1,
+    };
+    const a = parseArgs(['--op', 'write', '-v1', 'p', '--op=rm', '-v', '2'], multi, 't');
+    assert.deepEqual(a.flags.list('op'), ['write', 'rm']);
+    assert.deepEqual(a.flags.ints('v'), [1, 2]);
+    assert.deepEqual(a.args, ['p']);
+    assert.deepEqual(parseArgs([], multi, 't').flags.list('op'), []);
+    usage(() => parseArgs(['-v', 'x'], multi, 't'), /non-negative integer/);
+  });
+
   it('-- ends the flags; a lone - is an argument', () => {
     const a = parseArgs(['-l', '--', '-R', '--level', '-'], spec, 't');
     assert.deepEqual(a.args, ['-R', '--level', '-']);

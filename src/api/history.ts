@@ -1,9 +1,9 @@
 // History operations of the library: versions, points in time, snapshots, audit. Vault's
 // methods delegate here (one call each), so vault.ts stays a table of contents.
-import { vfsError } from '../errors.js';
+import { isVfsError, vfsError } from '../errors.js';
 import type { Engine } from '../storage/contract.js';
 import { scan } from '../storage/contract.js';
-import { withRead, withWrite, type VaultSettings } from '../core/scope.js';
+import { withRead, withWrite, type VaultSettings, type WriteScope } from '../core/scope.js';
 import { resolve } from '../core/resolve.js';
 import * as core from '../core/fs.js';
 import { readContent } from '../content/chunks.js';
@@ -42,6 +42,16 @@ interface Ctx {
 }
 
 const abs = (c: Ctx, p: string): string => normalizePath(p, c.cwd);
+
+/** A write transaction whose refusal is still named in the audit log (as FileOps writes are). */
+async function logged<T>(c: Ctx, intent: { op: string; paths: string[] }, fn: (s: WriteScope) => Promise<T>): Promise<T> {
+  try {
+    return await withWrite(c.engine, c.settings, fn);
+  } catch (e) {
+    if (isVfsError(e)) await withWrite(c.engine, c.settings, (s) => s.refused(intent.op, intent.paths, e.code)).catch(() => {});
+    throw e;
+  }
+}
 
 export async function point(c: Ctx, spec: string | number): Promise<Point> {
   return withRead(c.engine, c.settings, (s) => resolvePoint(s.tx, String(spec)));
@@ -87,7 +97,7 @@ export async function readVersion(c: Ctx, path: string, version: number): Promis
 /** Make version N the file's content again, as a new version (works for deleted files too). */
 export async function checkout(c: Ctx, path: string, version: number): Promise<Stat> {
   const p = abs(c, path);
-  return withWrite(c.engine, c.settings, async (s) => {
+  return logged(c, { op: 'checkout', paths: [p] }, async (s) => {
     const v = await findVersion(s, p, version);
     if (v.type !== 'file') throw vfsError('EINVAL', p, `version ${version} is a ${v.type}, not file content`);
     const node = await core.setContent(s, p, { hash: v.hash!, size: v.size }, { parents: true });
@@ -114,7 +124,7 @@ function autoName(prefix: string, nowMs: number): string {
 
 export async function saveSnapshot(c: Ctx, name?: string, opts: { auto?: boolean } = {}): Promise<Snapshot> {
   if (name !== undefined) checkSnapshotName(name);
-  return withWrite(c.engine, c.settings, async (s) => {
+  return logged(c, { op: 'snapshot.save', paths: ['/'] }, async (s) => {
     const now = Date.now();
     let n = name ?? autoName(opts.auto ? 'auto' : 'snap', now);
     if (name !== undefined && (await getSnapshot(s.tx, name))) throw vfsError('EEXIST', undefined, `a snapshot named "${name}" already exists`);
@@ -132,7 +142,7 @@ export async function snapshots(c: Ctx): Promise<Snapshot[]> {
 }
 
 export async function deleteSnapshot(c: Ctx, name: string): Promise<void> {
-  await withWrite(c.engine, c.settings, async (s) => {
+  await logged(c, { op: 'snapshot.delete', paths: ['/'] }, async (s) => {
     if (!(await getSnapshot(s.tx, name))) throw vfsError('ENOENT', undefined, `no snapshot named "${name}" (see avfs snapshot list)`);
     await s.begin('snapshot.delete', ['/'], { name });
     await deleteSnapshotRow(s.tx, name);
@@ -144,8 +154,11 @@ export async function deleteSnapshot(c: Ctx, name: string): Promise<void> {
  * automatic snapshot; the change is one transaction and one operation.
  */
 export async function restoreSnapshot(c: Ctx, spec: string): Promise<{ saved: Snapshot; to: Point } & RestoreCounts> {
-  const target = await point(c, spec);
-  return withWrite(c.engine, c.settings, async (s) => {
+  const target = await point(c, spec).catch(async (e) => {
+    if (isVfsError(e)) await withWrite(c.engine, c.settings, (s) => s.refused('snapshot.restore', ['/'], e.code)).catch(() => {});
+    throw e;
+  });
+  return logged(c, { op: 'snapshot.restore', paths: ['/'] }, async (s) => {
     const now = Date.now();
     let name = autoName('auto', now);
     for (let k = 2; await getSnapshot(s.tx, name); k++) name = `${autoName('auto', now)}-${k}`;

@@ -4,6 +4,7 @@
 //   --long=v     --long v               a long flag's value
 //   -name GLOB   GNU find's single-dash long flags (declared with `single`)
 //   -mtime -7    the token after a flag that takes a value is its value, even if it starts with '-'
+//   --op a --op b  a flag declared `multi` accumulates its values; any other flag: the last wins
 //   --           ends the flags; '-' alone is an ordinary argument
 // Anything unknown, a missing value or a bad value is a usage error (exit 2).
 import { VfsError } from '../errors.js';
@@ -23,6 +24,8 @@ export interface FlagDef {
   int?: boolean;
   /** Accepted values. */
   choices?: readonly string[];
+  /** May be given more than once: the values accumulate (read them with `list`/`ints`). */
+  multi?: boolean;
   help: string;
 }
 
@@ -33,7 +36,7 @@ export interface ArgsSpec {
   max: number;
 }
 
-export type FlagValue = string | number | boolean;
+export type FlagValue = string | number | boolean | (string | number)[];
 
 /** Parsed flags with typed getters. */
 export class Flags {
@@ -48,6 +51,16 @@ export class Flags {
   int(key: string): number | undefined {
     const v = this.values.get(key);
     return typeof v === 'number' ? v : undefined;
+  }
+  /** Every value of a repeatable (`multi`) string flag, in the order given. */
+  list(key: string): string[] {
+    const v = this.values.get(key);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : [];
+  }
+  /** Every value of a repeatable (`multi`) integer flag, in the order given. */
+  ints(key: string): number[] {
+    const v = this.values.get(key);
+    return Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number') : typeof v === 'number' ? [v] : [];
   }
   has(key: string): boolean {
     return this.values.has(key);
@@ -74,17 +87,25 @@ export function flagLabel(f: FlagDef): string {
 
 function setValue(f: FlagDef, raw: string, label: string, out: Map<string, FlagValue>, what: string): void {
   if (what) label = `${what}: ${label}`;
+  const put = (v: string | number): void => {
+    if (!f.multi) {
+      out.set(f.key, v);
+      return;
+    }
+    const prev = out.get(f.key);
+    out.set(f.key, Array.isArray(prev) ? [...prev, v] : [v]);
+  };
   if (f.int) {
     if (!/^\d+$/.test(raw)) throw usageError(`${label}: expected a non-negative integer, got "${raw}"`);
     const n = Number(raw);
     if (!Number.isSafeInteger(n)) throw usageError(`${label}: number too large: ${raw}`);
-    out.set(f.key, n);
+    put(n);
     return;
   }
   if (f.choices && !f.choices.includes(raw)) {
     throw usageError(`${label}: expected one of ${f.choices.join(', ')}, got "${raw}"`);
   }
-  out.set(f.key, raw);
+  put(raw);
 }
 
 /**

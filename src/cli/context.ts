@@ -40,6 +40,8 @@ export interface Context {
   fail(e?: unknown): Promise<void>;
   /** True once fail() was called. */
   readonly failed: boolean;
+  /** Exit with at least this code (diff's 1 "different" and 2 "trouble"); marks the run failed. */
+  setExitCode(code: number): void;
 }
 
 export interface Command {

@@ -113,7 +113,10 @@ export async function main(argv: readonly string[], ioIn?: Partial<MainIO>): Pro
     } else {
       cmd = found;
     }
-    const parsed = parseArgs(args, { flags: [...cmd.flags, ...GLOBAL_FLAGS], min: cmd.min, max: cmd.max }, words, { flags });
+    // The command's own flags come last so they win a name clash after the command word:
+    // `cat --version N` is cat's version flag, `audit --actor NAME` audit's filter (before the
+    // command word, the global meaning holds).
+    const parsed = parseArgs(args, { flags: [...GLOBAL_FLAGS, ...cmd.flags], min: cmd.min, max: cmd.max }, words, { flags });
     json = flags.bool('json');
     if (flags.bool('help')) {
       await out.write((await help()).commandHelp(cmd, cmd.summary ?? entry.summary, GLOBAL_FLAGS));
@@ -160,6 +163,10 @@ export async function main(argv: readonly string[], ioIn?: Partial<MainIO>): Pro
       },
       get failed() {
         return failed;
+      },
+      setExitCode(n: number) {
+        failed = true;
+        code = Math.max(code, n);
       },
     };
     await cmd.run(ctx);

@@ -204,7 +204,7 @@ async function setFileContent(
   node.mtimeMs = t;
   node.version = (await lastVersionAt(s, r.parent, r.name)) + 1;
   await attach(s, r.parent, r.parentNode, r.name, node);
-  s.note({ version: 1, size: node.size });
+  s.note({ version: node.version, size: node.size });
   return node;
 }
 
@@ -212,7 +212,7 @@ async function setFileContent(
  * The content version of the file that last stood at (parent, name), 0 if none: a file made
  * where one was deleted continues its numbering, so versions along a path stay unique.
  */
-async function lastVersionAt(s: ReadScope, parent: number, name: string): Promise<number> {
+export async function lastVersionAt(s: ReadScope, parent: number, name: string): Promise<number> {
   const base = Buffer.concat([u64(parent), Buffer.from(name), Buffer.from([0])]);
   const rows = await s.tx.range('dirent_log', { prefix: base, reverse: true, limit: 4 });
   const bound = rows.find((e) => e.value.length > 0);

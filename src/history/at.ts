@@ -107,7 +107,8 @@ export async function resolvePoint(tx: ReadTx, spec: string, nowMs = Date.now())
   return { seq, label: new Date(t).toISOString() };
 }
 
-function parseTime(s: string, nowMs: number): number | undefined {
+/** A time as `--at` and `audit --since` take it (ISO 8601, `10m`/`2h`/`3d`/`1w` ago, `now`), or undefined. */
+export function parseTime(s: string, nowMs = Date.now()): number | undefined {
   if (s === 'now') return nowMs;
   const rel = /^(\d+(?:\.\d+)?)\s*([smhdw])(?:\s*ago)?$/.exec(s.trim());
   if (rel) return nowMs - Number(rel[1]) * UNITS[rel[2]];

@@ -2,10 +2,14 @@
 // (so it is atomic: a crash leaves the old tree or the new one). Folder by folder: names that
 // were not there then go, names that were there come back (with their old inode number when it
 // is free, so their history continues), files that differ get the old content as a new version.
+// A name that holds the same kind of entry then and now keeps its current inode even when the
+// inode differs (the file was deleted and made again since): the path's history goes on, and
+// its version numbers keep rising, as docs/history.md promises.
 import type { WriteScope } from '../core/scope.js';
 import type { Inode } from '../core/records.js';
 import { ROOT_INO } from '../core/records.js';
 import { joinPath } from '../core/paths.js';
+import { lastVersionAt } from '../core/fs.js';
 import { HistoricalScope } from './at.js';
 
 export interface RestoreCounts {
@@ -30,17 +34,24 @@ async function reconcileDir(s: WriteScope, past: HistoricalScope, curIno: number
   const thenKids = new Map((await past.children(pastIno)).map((c) => [c.name, c]));
   for (const [name, c] of nowKids) {
     const t = thenKids.get(name);
-    if (t && t.ino === c.ino && t.type === c.type) continue;
+    if (t && t.type === c.type) continue;
     await removeEntry(s, curIno, name, c.ino, c.type === 'directory', counts);
   }
   for (const [name, t] of thenKids) {
     const then = (await past.inode(t.ino))!;
     const c = nowKids.get(name);
-    if (c && c.ino === t.ino && c.type === t.type) {
+    if (c && c.type === t.type) {
       const now = (await s.inode(c.ino))!;
       if (!sameEntry(now, then)) {
         const contentChanged = (now.hash ?? '') !== (then.hash ?? '') || now.size !== then.size || (now.target ?? '') !== (then.target ?? '');
-        await s.setInode({ ...then, version: now.version + (contentChanged && then.type !== 'directory' ? 1 : 0), ctimeMs: Date.now() });
+        // The old state, on the inode that holds the name now (its number and birth stay).
+        await s.setInode({
+          ...then,
+          ino: now.ino,
+          birthtimeMs: now.birthtimeMs,
+          version: now.version + (contentChanged && then.type !== 'directory' ? 1 : 0),
+          ctimeMs: Date.now(),
+        });
         counts.changed++;
       }
       if (t.type === 'directory') await reconcileDir(s, past, c.ino, t.ino, joinPath(path, name), counts);
@@ -62,7 +73,13 @@ async function recreate(s: WriteScope, past: HistoricalScope, parent: number, na
   const free = (await s.inode(pastIno)) === undefined;
   const ino = free ? pastIno : await s.allocIno();
   const prior = free ? await latestLogged(s, pastIno) : undefined;
-  const node: Inode = { ...then, ino, ctimeMs: Date.now(), version: Math.max(then.version, (prior?.version ?? 0) + (then.type === 'file' ? 1 : 0)) };
+  // A file continues the numbering of the inode and of the path (whichever is further on), so
+  // no version number repeats along the path.
+  const version =
+    then.type === 'file'
+      ? Math.max(then.version, (prior?.version ?? 0) + 1, (await lastVersionAt(s, parent, name)) + 1)
+      : Math.max(then.version, prior?.version ?? 0);
+  const node: Inode = { ...then, ino, ctimeMs: Date.now(), version };
   await s.setInode(node);
   await s.link(parent, name, ino, node.type);
   counts.added++;

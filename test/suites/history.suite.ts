@@ -191,6 +191,14 @@ export function historySuite(f: VaultFactory): void {
       assert.equal((await v.audit({ limit: 1 })).length, 1);
       assert.equal((await v.audit({ sinceMs: Date.now() + 60_000 })).length, 0);
       assert.equal(await code(v.audit({ limit: 0 })), 'EINVAL');
+      assert.equal(await code(v.checkout('/x/z', 99)), 'ENOENT');
+      assert.equal(await code(v.saveSnapshot('s')), 'no error');
+      assert.equal(await code(v.saveSnapshot('s')), 'EEXIST');
+      assert.deepEqual(
+        (await v.audit({ limit: 3 })).map((r) => `${r.op} ${r.outcome ?? 'ok'}`),
+        ['snapshot.save EEXIST', 'snapshot.save ok', 'checkout ENOENT'],
+        'refused history operations are logged too',
+      );
       const ops = (await v.changesBelow('/x')).map((r) => r.op);
       assert.deepEqual(ops, ['rename', 'write']);
     });

@@ -6,6 +6,7 @@ import type { Command, CommandModule, Context } from '../context.js';
 import { vfsError } from '../../errors.js';
 import { usageError } from '../args.js';
 import { joinDisplay, relativeTo } from './common.js';
+import { AT_FLAG, readOps } from './point.js';
 
 const UNITS: Record<string, number> = { c: 1, w: 2, b: 512, k: 1024, M: 1024 ** 2, G: 1024 ** 3 };
 const DAY = 24 * 60 * 60 * 1000;
@@ -33,7 +34,7 @@ export function mtimeBounds(spec: string, now: number): Pick<FindOptions, 'newer
 }
 
 const find: Command = {
-  usage: 'find [PATH] [-name GLOB] [-type f|d|l] [-size [+-]N[ckMG]] [-mtime [+-]N] [-maxdepth N]',
+  usage: 'find [PATH] [-name GLOB] [-type f|d|l] [-size [+-]N[ckMG]] [-mtime [+-]N] [-maxdepth N] [--at POINT]',
   notes: [
     'Prints matching paths one per line, written from PATH as given (default ".").',
     '-size: + more than, - less than, else exactly; units c (bytes), k, M, G, b (512, the default),',
@@ -46,6 +47,7 @@ const find: Command = {
     { key: 'mtime', single: 'mtime', value: '[+-]N', help: 'modified N days ago (+N: more, -N: less)' },
     { key: 'maxdepth', single: 'maxdepth', value: 'N', int: true, help: 'descend at most N levels' },
     { key: 'tag', single: 'tag', value: 'TAG', help: 'has this tag (not available yet)' },
+    AT_FLAG,
   ],
   min: 0,
   max: 1,
@@ -64,7 +66,7 @@ const find: Command = {
     if (depth !== undefined) opts.maxDepth = depth;
     if (f.has('tag')) throw vfsError('ENOTSUP', undefined, 'find -tag: tags are not available in this version');
 
-    const vault = await ctx.vault();
+    const vault = await readOps(ctx);
     const operand = ctx.args[0] ?? '.';
     // Paths are shown from the operand as typed; the walk reports canonical ones (its start is
     // followed if it is a symlink to a folder, as here).

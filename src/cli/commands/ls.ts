@@ -1,9 +1,10 @@
 // ls: GNU ls, one name per line (never columns: the output is for agents and pipes).
 import type { Stat } from '../../api/types.js';
-import type { Vault } from '../../api/vault.js';
+import type { FileOps } from '../../api/fileops.js';
 import type { Command, CommandModule, Context } from '../context.js';
 import { modeString, oneLine, shortTime } from '../output.js';
 import { joinDisplay, parentOf } from './common.js';
+import { AT_FLAG, readOps } from './point.js';
 
 interface Opts {
   long: boolean;
@@ -41,7 +42,7 @@ function render(rows: Row[], o: Opts): string {
     .join('');
 }
 
-async function dirRows(vault: Vault, abs: string, o: Opts, dots: boolean): Promise<{ rows: Row[]; subdirs: Row[] }> {
+async function dirRows(vault: FileOps, abs: string, o: Opts, dots: boolean): Promise<{ rows: Row[]; subdirs: Row[] }> {
   const entries = (await vault.list(abs)).filter((st) => o.all || !st.name.startsWith('.'));
   const rows = sortRows(
     entries.map((st) => ({ name: st.name, st })),
@@ -57,7 +58,7 @@ async function dirRows(vault: Vault, abs: string, o: Opts, dots: boolean): Promi
 }
 
 const ls: Command = {
-  usage: 'ls [-l] [-a] [-R] [-t] [-S] [-r] [-d] [PATH...]',
+  usage: 'ls [-l] [-a] [-R] [-t] [-S] [-r] [-d] [--at POINT] [PATH...]',
   notes: [
     'One name per line. A file operand lists itself; a folder lists its entries.',
     '--json prints one array of entry objects (with -R: every entry below, each with its path).',
@@ -70,11 +71,12 @@ const ls: Command = {
     { key: 'size', short: 'S', help: 'largest first' },
     { key: 'reverse', short: 'r', long: 'reverse', help: 'reverse the order' },
     { key: 'directory', short: 'd', long: 'directory', help: 'list folders themselves, not their contents' },
+    AT_FLAG,
   ],
   min: 0,
   max: Infinity,
   async run(ctx: Context) {
-    const vault = await ctx.vault();
+    const vault = await readOps(ctx);
     const f = ctx.flags;
     const o: Opts = {
       long: f.bool('long'),

@@ -2,6 +2,7 @@
 import type { Stat } from '../../api/types.js';
 import type { Command, CommandModule, Context } from '../context.js';
 import { longTime, modeString, octalMode, oneLine } from '../output.js';
+import { AT_FLAG, readOps } from './point.js';
 
 const TYPE_NAME: Record<Stat['type'], string> = { file: 'regular file', directory: 'directory', symlink: 'symbolic link' };
 
@@ -20,13 +21,13 @@ function render(st: Stat, tty: boolean): string {
 }
 
 const stat: Command = {
-  usage: 'stat [-L] PATH...',
+  usage: 'stat [-L] [--at POINT] PATH...',
   notes: ['A symlink is described itself unless -L. --json: one Stat object for one PATH, an array for several.'],
-  flags: [{ key: 'deref', short: 'L', long: 'dereference', help: 'follow symlinks' }],
+  flags: [{ key: 'deref', short: 'L', long: 'dereference', help: 'follow symlinks' }, AT_FLAG],
   min: 1,
   max: Infinity,
   async run(ctx: Context) {
-    const vault = await ctx.vault();
+    const vault = await readOps(ctx);
     const follow = ctx.flags.bool('deref');
     const all: Stat[] = [];
     for (const p of ctx.args) {

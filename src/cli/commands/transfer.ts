@@ -5,6 +5,7 @@ import type { TransferProgress, TransferResult } from '../../api/types.js';
 import type { Command, CommandModule, Context } from '../context.js';
 import { humanBytes, plural } from '../output.js';
 import { ProgressBar } from '../progress.js';
+import { AT_FLAG, viewAt } from './point.js';
 
 function progressFor(ctx: Context, label: string): ProgressBar | undefined {
   if (!ctx.err.isTTY || ctx.json || ctx.quiet) return undefined;
@@ -49,7 +50,7 @@ const importCmd: Command = {
 };
 
 const exportCmd: Command = {
-  usage: 'export [-r] VAULT_PATH HOST_PATH',
+  usage: 'export [-r] [--at POINT] VAULT_PATH HOST_PATH',
   notes: [
     'A folder\'s contents land at HOST_PATH. Refused before anything is written when a vault symlink',
     'would point outside the exported folder, or a host symlink is in the way. Modes and times are kept.',
@@ -57,13 +58,23 @@ const exportCmd: Command = {
   flags: [
     { key: 'recursive', short: 'r', long: 'recursive', help: 'export a folder and everything in it' },
     { key: 'recursive', short: 'R', help: 'same as -r' },
+    AT_FLAG,
   ],
   min: 2,
   max: 2,
   async run(ctx) {
     const vault = await ctx.vault();
     const [path, host] = ctx.args;
-    await run(ctx, 'exporting', (onProgress) => vault.exportTo(path, host, { recursive: ctx.flags.bool('recursive'), onProgress }));
+    const recursive = ctx.flags.bool('recursive');
+    const at = ctx.flags.str('at');
+    if (at !== undefined) {
+      // The past tree, read through the view; the same planning and refusals as a normal export.
+      const view = await viewAt(ctx, at);
+      const { exportTree } = await import('../../api/transfer.js');
+      await run(ctx, 'exporting', (onProgress) => exportTree(view, path, host, { recursive, onProgress }));
+      return;
+    }
+    await run(ctx, 'exporting', (onProgress) => vault.exportTo(path, host, { recursive, onProgress }));
   },
 };
 

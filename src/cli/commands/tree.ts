@@ -1,9 +1,10 @@
 // tree: like the `tree` program (├── └── │), ending with "N directories, M files".
 import type { Stat } from '../../api/types.js';
-import type { Vault } from '../../api/vault.js';
+import type { FileOps } from '../../api/fileops.js';
 import type { Command, CommandModule, Context } from '../context.js';
 import { vfsError } from '../../errors.js';
 import { oneLine, plural } from '../output.js';
+import { AT_FLAG, readOps } from './point.js';
 
 interface Opts {
   maxDepth: number;
@@ -22,23 +23,24 @@ interface JsonNode {
   children?: JsonNode[];
 }
 
-async function entriesOf(vault: Vault, abs: string, o: Opts): Promise<Stat[]> {
+async function entriesOf(vault: FileOps, abs: string, o: Opts): Promise<Stat[]> {
   return (await vault.list(abs)).filter((st) => (o.all || !st.name.startsWith('.')) && (!o.dirsOnly || st.type === 'directory'));
 }
 
 const tree: Command = {
-  usage: 'tree [PATH] [-L N] [-d] [-a] [--size]',
+  usage: 'tree [PATH] [-L N] [-d] [-a] [--size] [--at POINT]',
   notes: ['--json prints the tree as nested objects (children arrays), with the directory and file counts.'],
   flags: [
     { key: 'level', short: 'L', long: 'level', value: 'N', int: true, help: 'descend at most N levels' },
     { key: 'dirs', short: 'd', help: 'folders only' },
     { key: 'all', short: 'a', long: 'all', help: 'also names starting with "."' },
     { key: 'size', short: 's', long: 'size', help: 'show each file\'s size in bytes' },
+    AT_FLAG,
   ],
   min: 0,
   max: 1,
   async run(ctx: Context) {
-    const vault = await ctx.vault();
+    const vault = await readOps(ctx);
     const level = ctx.flags.int('level');
     if (level === 0) throw vfsError('EUSAGE', undefined, 'tree: -L must be at least 1');
     const o: Opts = {
