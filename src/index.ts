@@ -19,3 +19,5 @@ export type { Point } from './history/at.js';
 export type { HistoryEntry, Version, Removal } from './history/versions.js';
 export type { Snapshot } from './history/snapshots.js';
 export type { OpRecord } from './core/records.js';
+export { forkVault, type ForkOptions, type ForkResult } from './api/fork.js';
+export type { PruneOptions, PruneResult, PrunedFile, GcOptions, GcResult, GcCounts, CompactResult, MaintainOptions, MaintainResult, UsageStats, UsageStatsOptions, FileVersionCount, VaultConfig, PruneStrategy, RetentionPolicy } from './api/retention.js';

@@ -8,6 +8,8 @@ import { normalizePath, joinPath } from '../core/paths.js';
 import { resolve } from '../core/resolve.js';
 import type { ReadScope, VaultSettings, WriteScope } from '../core/scope.js';
 import { chunkList, contentFromChunks, putChunks } from '../content/chunks.js';
+import { putPendingMarker, removePendingMarker } from '../content/pending.js';
+import { readVaultConfig } from '../core/vault-config.js';
 import { globToRegExp } from '../util/glob.js';
 import { toStat, type DirEntry, type FindOptions, type Stat, type WalkEntry, type WriteFileOptions } from './types.js';
 
@@ -187,37 +189,58 @@ export class FileOps {
     const there = await this.stat(p).catch(() => undefined);
     if (there?.type === 'directory') throw vfsError('EISDIR', p);
     const chunkSize = this.runner.settings.chunkSize;
+    // The vault's max_file_size_mb is checked as bytes arrive, so an oversized input is refused
+    // early instead of being stored first (the last transaction checks it again, as every write).
+    const limitMb = await this.runner.read(async (s) => (await readVaultConfig(s.tx)).max_file_size_mb);
+    const limit = limitMb === undefined ? Infinity : limitMb * 1024 * 1024;
     const GROUP = 64; // chunks per transaction: 4 MiB at the default chunk size
     const hashes: Buffer[] = [];
     let group: Buffer[] = [];
     let pending: Buffer[] = [];
     let pendingLen = 0;
     let size = 0;
+    // Chunks stored before the last transaction are referenced by nothing yet: a marker tells
+    // gc to leave chunks alone until this write ends (src/content/pending.ts).
+    let marker: Buffer | undefined;
     const store = async (): Promise<void> => {
       const g = group;
       group = [];
-      if (g.length > 0) hashes.push(...(await this.runner.write((s) => putChunks(s.tx, g))));
+      if (g.length === 0) return;
+      marker ??= await this.runner.write((s) => putPendingMarker(s.tx));
+      hashes.push(...(await this.runner.write((s) => putChunks(s.tx, g))));
     };
-    for await (const piece of source) {
-      const buf = toBuffer(piece);
-      size += buf.length;
-      pending.push(buf);
-      pendingLen += buf.length;
-      if (pendingLen < chunkSize) continue;
-      const all = Buffer.concat(pending);
-      let off = 0;
-      for (; all.length - off >= chunkSize; off += chunkSize) group.push(all.subarray(off, off + chunkSize));
-      pending = off < all.length ? [all.subarray(off)] : [];
-      pendingLen = all.length - off;
-      if (group.length >= GROUP) await store();
+    try {
+      for await (const piece of source) {
+        const buf = toBuffer(piece);
+        size += buf.length;
+        if (size > limit) throw vfsError('EFBIG', p, `file of at least ${size} bytes is over the vault's limit max_file_size_mb=${limitMb}`);
+        pending.push(buf);
+        pendingLen += buf.length;
+        if (pendingLen < chunkSize) continue;
+        const all = Buffer.concat(pending);
+        let off = 0;
+        for (; all.length - off >= chunkSize; off += chunkSize) group.push(all.subarray(off, off + chunkSize));
+        pending = off < all.length ? [all.subarray(off)] : [];
+        pendingLen = all.length - off;
+        if (group.length >= GROUP) await store();
+      }
+      if (pendingLen > 0) group.push(Buffer.concat(pending));
+      return await this.runner.write(
+        async (s) => {
+          if (group.length > 0) hashes.push(...(await putChunks(s.tx, group)));
+          const ref = await contentFromChunks(s.tx, hashes, size);
+          const node = await core.setContent(s, p, ref, o);
+          if (marker) await removePendingMarker(s.tx, marker);
+          return toStat({ path: p, name: p.slice(p.lastIndexOf('/') + 1), node });
+        },
+        { op: 'write', paths: [p] },
+      );
+    } catch (e) {
+      const m = marker;
+      // The chunks already stored are left to gc; only the marker must not outlive the write.
+      if (m) await this.runner.write((s) => removePendingMarker(s.tx, m)).catch(() => {});
+      throw e;
     }
-    if (pendingLen > 0) group.push(Buffer.concat(pending));
-    return this.runner.write(async (s) => {
-      if (group.length > 0) hashes.push(...(await putChunks(s.tx, group)));
-      const ref = await contentFromChunks(s.tx, hashes, size);
-      const node = await core.setContent(s, p, ref, o);
-      return toStat({ path: p, name: p.slice(p.lastIndexOf('/') + 1), node });
-    });
   }
 
   async appendFile(path: string, data: Data, opts: Omit<WriteFileOptions, 'append'> = {}): Promise<Stat> {

@@ -26,7 +26,17 @@ export const COMMANDS: Record<string, Entry> = {
   export: { summary: 'copy a vault file or folder to the host', load: async () => (await import('./transfer.js')).commands },
   cd: { summary: 'change the working folder (kept per vault)', load: async () => (await import('./cd.js')).commands },
   pwd: { summary: 'print the working folder', load: async () => (await import('./cd.js')).commands },
-  vault: { summary: 'manage vaults: create, list, use, info, delete, import, check', load: async () => (await import('./vault.js')).commands },
+  diff: { summary: 'compare two files, or versions of one (unified diff)', load: async () => (await import('./diff.js')).commands },
+  log: { summary: 'a file\'s versions, or the changes below a folder', load: async () => (await import('./log.js')).commands },
+  checkout: { summary: 'make version N of a file its content again', load: async () => (await import('./log.js')).commands },
+  revert: { summary: 'undo a file\'s last change (as a new version)', load: async () => (await import('./log.js')).commands },
+  snapshot: { summary: 'name points in history: save, list, restore, delete, diff', load: async () => (await import('./snapshot.js')).commands },
+  audit: { summary: 'the operation log: who changed what, when', load: async () => (await import('./log.js')).commands },
+  vault: { summary: 'manage vaults: create, list, use, info, delete, import, check, fork, stats, config', load: async () => (await import('./vault.js')).commands },
+  prune: { summary: 'remove old file versions from history (--keep N | --older-than DAYS)', load: async () => (await import('./retention.js')).commands },
+  gc: { summary: 'delete stored content nothing refers to any more', load: async () => (await import('./retention.js')).commands },
+  compact: { summary: 'give freed space back to the disk', load: async () => (await import('./retention.js')).commands },
+  maintain: { summary: 'prune by the vault\'s settings, then gc, then compact', load: async () => (await import('./retention.js')).commands },
   help: { summary: 'show help for a command', load: async () => ({}) },
 };
 

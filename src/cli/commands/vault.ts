@@ -1,9 +1,10 @@
-// vault create | list | use | info | delete | import | check: the registry and the store.
+// vault create | list | use | info | delete | import | check | fork: the registry and the store.
 import type { Vault, VaultInfo } from '../../api/vault.js';
 import type { Command, CommandGroup, CommandModule, Context } from '../context.js';
 import { usageError } from '../args.js';
 import { humanBytes, plural } from '../output.js';
 import { checkVaultName } from '../../vault/registry.js';
+import { vaultConfig, vaultStats } from './retention.js';
 
 async function api(): Promise<typeof import('../../api/open.js')> {
   return import('../../api/open.js');
@@ -175,10 +176,40 @@ const check: Command = {
   },
 };
 
+const fork: Command = {
+  usage: 'vault fork SRC DST [--snapshot S] [--backend B]',
+  summary: 'make a new vault that starts as SRC was (now, or at a point) and then goes its own way',
+  notes: [
+    'SRC is a name or a path; it is only read. DST is a new name (stored under $AVFS_HOME/vaults) or a path; it must not exist.',
+    'DST keeps SRC\'s history, snapshots and settings up to the point; its audit log adds a vault.fork record.',
+    '--snapshot takes what --at takes: a snapshot name, an operation number (42, seq:42) or a time (ISO 8601, 10m, 2h, 3d).',
+  ],
+  flags: [
+    { key: 'snapshot', long: 'snapshot', value: 'S', help: 'fork at this point: a snapshot, an operation number or a time (default: now)' },
+    { key: 'backend', long: 'backend', value: 'KIND', help: 'backend of the new vault: sqlite or lmdb (default: the source\'s)' },
+  ],
+  min: 2,
+  max: 2,
+  async run(ctx) {
+    const [src, dst] = ctx.args;
+    const at = ctx.flags.str('snapshot');
+    const backend = ctx.flags.str('backend');
+    const { forkVault } = await import('../../api/fork.js');
+    const r = await forkVault(src, dst, {
+      home: ctx.home,
+      ...(at !== undefined ? { at } : {}),
+      ...(backend !== undefined ? { backend } : {}),
+      ...(ctx.actor !== undefined ? { actor: ctx.actor } : {}),
+    });
+    if (ctx.json) await ctx.printJson({ name: r.name ?? null, path: r.path, backend: r.backend, from: r.from, seq: r.seq });
+    else await ctx.note(`forked ${r.from} at ${r.at} into vault ${r.name ?? r.path} (${r.backend}) at ${r.path}`);
+  },
+};
+
 const vault: CommandGroup = {
   usage: 'vault SUBCOMMAND [ARGS...]',
   notes: ['Vaults are registered by name in $AVFS_HOME/config.toml; --vault also takes a path to a store.'],
-  sub: { create, list, use, info, delete: del, import: register, check },
+  sub: { create, list, use, info, delete: del, import: register, check, stats: vaultStats, config: vaultConfig, fork },
 };
 
 export const commands: CommandModule = { vault };
