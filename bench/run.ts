@@ -3,6 +3,8 @@
 //
 //   node dist/bench/run.js [--only sqlite,host] [--files N] [--big-mib N] [--no-startup]
 //                          [--startup-runs N] [--no-warmup]
+//   node dist/bench/run.js --history [--only sqlite,lmdb,memory] [--files N] [--no-warmup]
+//     the history benchmark instead (bench/history.ts): bench/results/history.{json,md}
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -55,11 +57,18 @@ async function main(): Promise<void> {
       'no-startup': { type: 'boolean' },
       'no-warmup': { type: 'boolean' },
       'startup-runs': { type: 'string' },
+      history: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     console.log('usage: npm run bench -- [--only sqlite,lmdb,memory,host,agentfs,memfs,agentvfs] [--files N] [--big-mib N] [--no-startup] [--startup-runs N] [--no-warmup]');
+    console.log('       npm run bench -- --history [--only sqlite,lmdb,memory] [--files N (largest vault, default 100000)] [--no-warmup]');
+    return;
+  }
+  if (values.history) {
+    const { historyOptionsFromFlags, runHistoryBench } = await import('./history.js');
+    await runHistoryBench(ROOT, historyOptionsFromFlags(values.only, values.files, values['no-warmup']));
     return;
   }
   const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
