@@ -72,8 +72,7 @@ export async function at(c: Ctx, spec: string | number): Promise<FileOps & { poi
 
 export async function history(c: Ctx, path: string, limit = Infinity): Promise<HistoryEntry[]> {
   const p = abs(c, path);
-  const entries = await withRead(c.engine, c.settings, (s) => fileHistory(s, p));
-  return entries.slice(0, limit);
+  return withRead(c.engine, c.settings, (s) => fileHistory(s, p, limit));
 }
 
 export async function changesBelow(c: Ctx, dir: string, limit = 100): Promise<OpRecord[]> {
