@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Vault } from '../src/index.js';
+import { forkVault, openVault, type Vault } from '../src/index.js';
 import { vaultFactory, ENGINES } from './helpers/vaults.js';
 
 type MNode = { type: 'file'; data: Buffer } | { type: 'directory' };
@@ -324,6 +324,22 @@ for (const kind of ENGINES) {
           for (const [name, want] of snaps) assert.deepEqual(await snapshotOf(await v.at(name)), want, `snapshot ${name}`);
           for (const [seq, want] of atSeq) assert.deepEqual(await snapshotOf(await v.at(seq)), want, `--at ${seq}`);
           assert.deepEqual((await v.check()).problems, []);
+          // A fork at a snapshot starts as that snapshot's tree (same engine, and onto sqlite).
+          const names = [...snaps.keys()];
+          if (names.length > 0) {
+            const name = names[r(names.length)];
+            for (const backend of kind === 'memory' ? ['sqlite'] : [kind, kind === 'sqlite' ? 'lmdb' : 'sqlite']) {
+              const dst = join(d, `fork-${backend}.${backend === 'sqlite' ? 'avfs' : 'lmdb'}`);
+              await forkVault(kind === 'memory' ? v : v.path, dst, { at: name, backend, home: join(d, 'home') });
+              const fork = await openVault(dst, { home: join(d, 'home') });
+              try {
+                assert.deepEqual(await snapshotOf(fork), snaps.get(name), `fork at ${name} onto ${backend}`);
+                assert.deepEqual((await fork.check()).problems, []);
+              } finally {
+                await fork.close();
+              }
+            }
+          }
         } finally {
           await v.close();
         }
