@@ -6,32 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliHome, type RunOptions, type RunResult } from './helpers/cli.js';
-
-function assertOk(r: RunResult, what = ''): void {
-  assert.equal(r.code, 0, `${what} exit ${r.code}: ${r.stderr}`);
-}
-
-/** A failure: the exit code, exactly one `avfs: ...` line on stderr, no stack trace. */
-function assertOneLineError(r: RunResult, exit: number, match?: RegExp): void {
-  assert.equal(r.code, exit, `exit code (stdout: ${r.out}, stderr: ${r.stderr})`);
-  const lines = r.stderr.split('\n').filter((l) => l.length > 0);
-  assert.equal(lines.length, 1, `one line on stderr, got: ${JSON.stringify(r.stderr)}`);
-  assert.match(lines[0], /^avfs: /);
-  assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
-  if (match) assert.match(lines[0], match);
-}
-
-/** The --json form of a failure: one JSON line on stdout with the code, nothing on stderr. */
-function assertJsonError(r: RunResult, exit: number, code: string): void {
-  assert.equal(r.code, exit, `exit code (stdout: ${r.out}, stderr: ${r.stderr})`);
-  assert.equal(r.stderr, '');
-  const lines = r.out.split('\n').filter((l) => l.length > 0);
-  assert.equal(lines.length, 1, `one line on stdout: ${r.out}`);
-  const doc = JSON.parse(lines[0]) as { error: string; message: string };
-  assert.equal(doc.error, code);
-  assert.ok(!doc.message.includes('\n'));
-}
+import { cliHome, type RunOptions, type RunResult, assertOk, assertOneLineError, assertJsonError } from './helpers/cli.js';
 
 const TIME = String.raw`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`;
 const ISO_S = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`;

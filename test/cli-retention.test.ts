@@ -4,27 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { cliHome, type RunOptions, type RunResult } from './helpers/cli.js';
-
-function assertOk(r: RunResult, what = ''): void {
-  assert.equal(r.code, 0, `${what} exit ${r.code}: ${r.stderr}`);
-}
-
-function assertOneLineError(r: RunResult, exit: number, match?: RegExp): void {
-  assert.equal(r.code, exit, `exit code (stderr: ${r.stderr})`);
-  const lines = r.stderr.split('\n').filter((l) => l.length > 0);
-  assert.equal(lines.length, 1, `one line on stderr, got: ${JSON.stringify(r.stderr)}`);
-  assert.match(lines[0], /^avfs: /);
-  assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
-  if (match) assert.match(lines[0], match);
-}
-
-function assertJsonError(r: RunResult, exit: number, code: string): void {
-  assert.equal(r.code, exit, `exit code (stdout: ${r.out}, stderr: ${r.stderr})`);
-  assert.equal(r.stderr, '');
-  const doc = JSON.parse(r.out.trim()) as { error: string; message: string };
-  assert.equal(doc.error, code);
-}
+import { cliHome, type RunOptions, type RunResult, assertOk, assertOneLineError, assertJsonError } from './helpers/cli.js';
 
 interface Stats {
   files: number;

@@ -23,38 +23,12 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AVFS_BIN, cliHome, type RunOptions, type RunResult } from './helpers/cli.js';
+import { AVFS_BIN, cliHome, type RunOptions, type RunResult, assertOk, assertOneLineError, assertJsonError } from './helpers/cli.js';
 import { openVault } from '../src/index.js';
 
 const hasScript = spawnSync('script', ['-V'], { stdio: 'ignore' }).status === 0;
 const noPty = hasScript ? false : 'script(1) is not installed (no pseudo-terminal)';
 const pkgVersion = (JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
-
-function assertOk(r: RunResult, what = ''): void {
-  assert.equal(r.code, 0, `${what} exit ${r.code}: ${r.stderr}`);
-}
-
-/** A failure: the exit code, exactly one `avfs: ...` line on stderr, no stack trace. */
-function assertOneLineError(r: RunResult, exit: number, match?: RegExp): void {
-  assert.equal(r.code, exit, `exit code (stderr: ${r.stderr})`);
-  const lines = r.stderr.split('\n').filter((l) => l.length > 0);
-  assert.equal(lines.length, 1, `one line on stderr, got: ${JSON.stringify(r.stderr)}`);
-  assert.match(lines[0], /^avfs: /);
-  assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
-  if (match) assert.match(lines[0], match);
-}
-
-/** The --json form of a failure: one JSON line on stdout with the code, nothing on stderr. */
-function assertJsonError(r: RunResult, exit: number, code: string): void {
-  assert.equal(r.code, exit, `exit code (stdout: ${r.out}, stderr: ${r.stderr})`);
-  assert.equal(r.stderr, '');
-  const lines = r.out.split('\n').filter((l) => l.length > 0);
-  assert.equal(lines.length, 1, `one line on stdout: ${r.out}`);
-  const doc = JSON.parse(lines[0]) as { error: string; message: string };
-  assert.equal(doc.error, code);
-  assert.equal(typeof doc.message, 'string');
-  assert.ok(!doc.message.includes('\n'));
-}
 
 /** Run a pseudo-terminal session (`script`), with AVFS_HOME exported; returns what the terminal saw. */
 function inPty(home: string, args: string[]): { code: number; text: string } {

@@ -8,17 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createVault, openVault, listVaults, useVault, registerVault, deleteVault } from '../src/index.js';
 import { openEngine } from '../src/storage/engines.js';
 import { META_VAULT, encodeJson, decodeJson, type VaultRecord } from '../src/core/records.js';
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { code?: string; message?: string };
-    assert.ok(!String(err.message).includes('\n'), `one-line message: ${err.message}`);
-    return err.code ?? String(e);
-  }
-  return 'no error';
-}
+import { code } from './helpers/errors.js';
 
 describe('vaults', () => {
   let dir: string;

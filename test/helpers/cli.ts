@@ -1,4 +1,5 @@
 // Run the real `avfs` executable as a child process, the way a user or an agent does.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,4 +55,32 @@ export function cliHome(prefix = 'avfs-cli-'): { home: string; run: (args: reado
     home,
     run: (args, opts = {}) => runAvfs(args, { ...opts, env: { AVFS_HOME: home, ...opts.env } }),
   };
+}
+
+// ---- assertions shared by the CLI test files ------------------------------------------------
+
+export function assertOk(r: RunResult, what = ''): void {
+  assert.equal(r.code, 0, `${what} exit ${r.code}: ${r.stderr}`);
+}
+
+/** A failure: the exit code, exactly one `avfs: ...` line on stderr, no stack trace. */
+export function assertOneLineError(r: RunResult, exit: number, match?: RegExp): void {
+  assert.equal(r.code, exit, `exit code (stdout: ${r.out}, stderr: ${r.stderr})`);
+  const lines = r.stderr.split('\n').filter((l) => l.length > 0);
+  assert.equal(lines.length, 1, `one line on stderr, got: ${JSON.stringify(r.stderr)}`);
+  assert.match(lines[0], /^avfs: /);
+  assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
+  if (match) assert.match(lines[0], match);
+}
+
+/** The --json form of a failure: one JSON line on stdout with the code, nothing on stderr. */
+export function assertJsonError(r: RunResult, exit: number, code: string): void {
+  assert.equal(r.code, exit, `exit code (stdout: ${r.out}, stderr: ${r.stderr})`);
+  assert.equal(r.stderr, '');
+  const lines = r.out.split('\n').filter((l) => l.length > 0);
+  assert.equal(lines.length, 1, `one line on stdout: ${r.out}`);
+  const doc = JSON.parse(lines[0]) as { error: string; message: string };
+  assert.equal(doc.error, code);
+  assert.equal(typeof doc.message, 'string');
+  assert.ok(!doc.message.includes('\n'));
 }

@@ -8,6 +8,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import type { Vault } from '../../src/index.js';
 import type { Engine, ReadTx } from '../../src/storage/contract.js';
 import { scan } from '../../src/storage/contract.js';
+import { code } from '../helpers/errors.js';
 
 export interface VaultFactory {
   kind: string;
@@ -16,15 +17,6 @@ export interface VaultFactory {
   create(dir: string): Promise<Vault>;
   /** Open the vault made by create() again (persistent engines only). */
   reopen(dir: string): Promise<Vault>;
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  }
-  return 'no error';
 }
 
 /** Total bytes held in the content collections, and the set of their keys. */

@@ -6,17 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Vault, Version } from '../../src/index.js';
 import type { VaultFactory } from './fs.suite.js';
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { code?: string; message?: string };
-    assert.ok(!String(err.message).includes('\n'), 'one-line message');
-    return err.code ?? String(e);
-  }
-  return 'no error';
-}
+import { code } from '../helpers/errors.js';
 
 const versionsOf = async (v: Vault, p: string): Promise<number[]> =>
   (await v.history(p)).filter((e): e is Version => !('removed' in e)).map((e) => e.version);

@@ -15,17 +15,9 @@ import { META_SEQ, decodeJson, readU64, type Inode, type OpRecord } from '../../
 import { chunkList, putChunks, readContent, EMPTY_HASH } from '../../src/content/chunks.js';
 import { putPendingMarker, listPendingMarkers, PENDING_TTL_MS } from '../../src/content/pending.js';
 import { putSnapshot } from '../../src/history/snapshots.js';
+import { code } from '../helpers/errors.js';
 
 const DAY = 24 * 60 * 60 * 1000;
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  }
-  return 'no error';
-}
 
 async function failure(p: Promise<unknown>): Promise<{ code: string; message: string }> {
   try {
