@@ -32,6 +32,7 @@ import { DATA_FILE, LOCK_FILE, checkAccess, checkDataFile, dbName, inspectFolder
 import { readLmdbSettings, type LmdbSettings } from './settings.js';
 import { LmdbReadTx, LmdbWriteTx, type LmdbSession, type Store } from './tx.js';
 import { walkInChild } from './walk.js';
+import { fsyncPath } from '../fsync.js';
 
 const locks = new LockRegistry(() => new Mutex());
 const DB_OPTIONS = { keyEncoding: 'binary', encoding: 'binary' } as const;
@@ -59,15 +60,6 @@ function fileSize(path: string): number {
     return fs.statSync(path).size;
   } catch {
     return 0;
-  }
-}
-
-function fsyncPath(path: string): void {
-  const fd = fs.openSync(path, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
   }
 }
 

@@ -20,6 +20,7 @@ import { createSchema, inspect, judge, missingTables, preflight } from './schema
 import { readSqliteSettings, type SqliteSettings } from './settings.js';
 import { CollectionStatements, ControlStatements } from './statements.js';
 import { SqliteReadTx, SqliteWriteTx, type Session } from './tx.js';
+import { fsyncPath } from '../fsync.js';
 
 const locks = new LockRegistry(() => new Mutex());
 const SYNCHRONOUS_NAMES = ['off', 'normal', 'full', 'extra'];
@@ -31,20 +32,6 @@ function fileSize(path: string): number {
     return fs.statSync(path).size;
   } catch {
     return 0;
-  }
-}
-
-function fsyncFile(path: string): void {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, 'r');
-  } catch {
-    return; // no WAL file: nothing to sync
-  }
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
   }
 }
 
@@ -153,8 +140,8 @@ class SqliteEngine implements Engine, Session {
 
   async sync(): Promise<void> {
     await this.exclusive(async () => {
-      fsyncFile(this.path + '-wal');
-      fsyncFile(this.path);
+      fsyncPath(this.path + '-wal');
+      fsyncPath(this.path);
     });
   }
 
@@ -242,8 +229,8 @@ class SqliteEngine implements Engine, Session {
           removeCopy();
           this.db.prepare('VACUUM INTO ?').run(path);
         });
-        fsyncFile(path);
-        fsyncFile(dirname(path));
+        fsyncPath(path);
+        fsyncPath(dirname(path));
       } catch (e) {
         removeCopy();
         throw e;
