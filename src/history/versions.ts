@@ -41,16 +41,56 @@ async function opAt(tx: ReadTx, seq: number): Promise<OpRecord | undefined> {
   return raw === undefined ? undefined : decodeJson<OpRecord>(raw);
 }
 
-/** Every content version of one inode, oldest first (one per version number). */
-export async function inodeVersions(tx: ReadTx, ino: number): Promise<{ seq: number; node: Inode }[]> {
-  const out: { seq: number; node: Inode }[] = [];
-  let last: Inode | undefined;
-  for await (const e of scan(tx, 'inode_log', { gte: inodeLogKey(ino, 0), lte: inodeLogKey(ino, Number.MAX_SAFE_INTEGER) })) {
-    const node = decodeJson<Inode>(e.value);
-    if (!last || node.version !== last.version || node.type !== last.type) out.push({ seq: readU64(e.key, 8), node });
-    last = node;
+/**
+ * The content versions of one inode, oldest first (one per version number, at the row that made
+ * it). With `newest`, only the newest that many, read from the end: `log -n 10` of a file with
+ * 10,000 versions reads a few rows, not 10,000.
+ */
+export async function inodeVersions(tx: ReadTx, ino: number, newest = Infinity): Promise<{ seq: number; node: Inode }[]> {
+  const range = { gte: inodeLogKey(ino, 0), lte: inodeLogKey(ino, Number.MAX_SAFE_INTEGER) };
+  if (newest === Infinity) {
+    const out: { seq: number; node: Inode }[] = [];
+    let last: Inode | undefined;
+    for await (const e of scan(tx, 'inode_log', range)) {
+      const node = decodeJson<Inode>(e.value);
+      if (!last || node.version !== last.version || node.type !== last.type) out.push({ seq: readU64(e.key, 8), node });
+      last = node;
+    }
+    return out;
   }
-  return out;
+  // Newest first: a version's rows are consecutive; the oldest row of each run made it.
+  const runs: { seq: number; node: Inode }[] = [];
+  for await (const e of scan(tx, 'inode_log', { ...range, reverse: true }, 64)) {
+    const node = decodeJson<Inode>(e.value);
+    const run = runs[runs.length - 1];
+    if (run && run.node.version === node.version && run.node.type === node.type) run.seq = readU64(e.key, 8);
+    else if (runs.length === newest) break;
+    else runs.push({ seq: readU64(e.key, 8), node });
+  }
+  return runs.reverse();
+}
+
+/**
+ * A row of version `version` of one inode, found by binary search over operation numbers
+ * (versions only grow with them): O(log n) reads whatever the number of versions.
+ */
+async function inodeVersion(tx: ReadTx, ino: number, version: number): Promise<{ seq: number; node: Inode } | undefined> {
+  let lo = 0;
+  let hi = Number.MAX_SAFE_INTEGER;
+  while (lo <= hi) {
+    const mid = Math.floor(lo / 2 + hi / 2);
+    const r = await tx.range('inode_log', { gte: inodeLogKey(ino, 0), lte: inodeLogKey(ino, mid), reverse: true, limit: 1 });
+    if (r.length === 0) {
+      lo = mid + 1;
+      continue;
+    }
+    const seq = readU64(r[0].key, 8);
+    const node = decodeJson<Inode>(r[0].value);
+    if (node.version === version) return { seq, node };
+    if (node.version < version) lo = mid + 1;
+    else hi = seq - 1;
+  }
+  return undefined;
 }
 
 /** What was ever bound at (parent, name): each binding's inode, and the removals, oldest first. */
@@ -77,7 +117,7 @@ export async function fileHistory(s: ReadScope, path: string, limit = Infinity):
   // Rows first, operation records only for what is returned: `log -n 10` and `cat -v N` on a
   // file with 10,000 versions must not read 10,000 operation records.
   const found: { seq: number; ino: number; node?: Inode }[] = [];
-  for (const ino of inos) for (const { seq, node } of await inodeVersions(s.tx, ino)) found.push({ seq, ino, node });
+  for (const ino of inos) for (const { seq, node } of await inodeVersions(s.tx, ino, limit)) found.push({ seq, ino, node });
   let prev: number | undefined;
   for (const b of binds) {
     if (b.ino === undefined && prev !== undefined) found.push({ seq: b.seq, ino: prev });
@@ -108,14 +148,13 @@ export async function findVersion(s: ReadScope, path: string, version: number): 
   if (binds.length === 0) throw vfsError('ENOENT', path, 'no such file, now or in its history');
   const inos = [...new Set(binds.filter((b) => b.ino !== undefined).map((b) => b.ino!))];
   let best: { seq: number; ino: number; node: Inode } | undefined;
-  const known = new Set<number>();
   for (const ino of inos) {
-    for (const { seq, node } of await inodeVersions(s.tx, ino)) {
-      known.add(node.version);
-      if (node.version === version && (!best || seq > best.seq)) best = { seq, ino, node };
-    }
+    const hit = await inodeVersion(s.tx, ino, version);
+    if (hit && (!best || hit.seq > best.seq)) best = { ...hit, ino };
   }
   if (!best) {
+    const known = new Set<number>();
+    for (const ino of inos) for (const v of await inodeVersions(s.tx, ino)) known.add(v.node.version);
     throw vfsError('ENOENT', path, `no version ${version} (versions: ${[...known].sort((a, b) => a - b).join(', ') || 'none'})`);
   }
   return (await describe(s.tx, best)) as Version;

@@ -57,6 +57,20 @@ export function historySuite(f: VaultFactory): void {
       assert.equal(await code(v.history('/never')), 'ENOENT');
     });
 
+    it('finds any version of a file with many, and the newest few without reading them all', async () => {
+      const v = await fresh();
+      for (let i = 1; i <= 60; i++) {
+        await v.writeFile('/many', `content ${i}`);
+        if (i % 7 === 0) await v.chmod('/many', 0o600 + (i % 2)); // rows that are not new versions
+      }
+      for (const n of [1, 2, 29, 59, 60]) assert.equal((await v.readVersion('/many', n)).data.toString(), `content ${n}`);
+      assert.deepEqual(
+        (await v.history('/many', { limit: 3 })).map((e) => (e as Version).version),
+        [60, 59, 58],
+      );
+      assert.equal(await code(v.readVersion('/many', 61)), 'ENOENT');
+    });
+
     it('shows a delete in the log, and checkout brings the file back', async () => {
       const v = await fresh();
       await v.writeFile('/d/gone.txt', 'first');
