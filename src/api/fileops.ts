@@ -52,6 +52,16 @@ function checkTime(ms: unknown, what: string): number | undefined {
   return ms;
 }
 
+/** Checked options for the core's file writes. */
+function writeOptions(opts: WriteFileOptions): core.WriteOptions {
+  const o: core.WriteOptions = { append: !!opts.append, parents: opts.parents !== false, exclusive: !!opts.exclusive };
+  const mode = checkMode(opts.mode);
+  if (mode !== undefined) o.mode = mode;
+  const mt = checkTime(opts.mtimeMs, 'mtimeMs');
+  if (mt !== undefined) o.mtimeMs = mt;
+  return o;
+}
+
 export class FileOps {
   /** Relative paths are taken from here. */
   cwd = '/';
@@ -158,11 +168,7 @@ export class FileOps {
   async writeFile(path: string, data: Data, opts: WriteFileOptions = {}): Promise<Stat> {
     const p = this.abs(path);
     const buf = toBuffer(data);
-    const o: core.WriteOptions = { append: !!opts.append, parents: opts.parents !== false, exclusive: !!opts.exclusive };
-    const mode = checkMode(opts.mode);
-    if (mode !== undefined) o.mode = mode;
-    const mt = checkTime(opts.mtimeMs, 'mtimeMs');
-    if (mt !== undefined) o.mtimeMs = mt;
+    const o = writeOptions(opts);
     return this.runner.write(
       async (s) => {
         const node = await core.writeFile(s, p, buf, o);
@@ -180,11 +186,7 @@ export class FileOps {
    */
   async writeStream(path: string, source: AsyncIterable<Uint8Array>, opts: Omit<WriteFileOptions, 'append'> = {}): Promise<Stat> {
     const p = this.abs(path);
-    const o: core.WriteOptions = { parents: opts.parents !== false, exclusive: !!opts.exclusive };
-    const mode = checkMode(opts.mode);
-    if (mode !== undefined) o.mode = mode;
-    const mt = checkTime(opts.mtimeMs, 'mtimeMs');
-    if (mt !== undefined) o.mtimeMs = mt;
+    const o = writeOptions(opts);
     // Refuse a folder before reading what may be gigabytes of input.
     const there = await this.stat(p).catch(() => undefined);
     if (there?.type === 'directory') throw vfsError('EISDIR', p);
