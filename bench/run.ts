@@ -5,6 +5,8 @@
 //                          [--startup-runs N] [--no-warmup]
 //   node dist/bench/run.js --history [--only sqlite,lmdb,memory] [--files N] [--no-warmup]
 //     the history benchmark instead (bench/history.ts): bench/results/history.{json,md}
+//   node dist/bench/run.js --memory [--only sqlite,lmdb,memory] [--files N] [--no-warmup]
+//     the agent-memory benchmark instead (bench/memory.ts): bench/results/memory.{json,md}
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -58,12 +60,19 @@ async function main(): Promise<void> {
       'no-warmup': { type: 'boolean' },
       'startup-runs': { type: 'string' },
       history: { type: 'boolean' },
+      memory: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     console.log('usage: npm run bench -- [--only sqlite,lmdb,memory,host,agentfs,memfs,agentvfs] [--files N] [--big-mib N] [--no-startup] [--startup-runs N] [--no-warmup]');
     console.log('       npm run bench -- --history [--only sqlite,lmdb,memory] [--files N (largest vault, default 100000)] [--no-warmup]');
+    console.log('       npm run bench -- --memory [--only sqlite,lmdb,memory] [--files N (memories searched, default 100000)] [--no-warmup]');
+    return;
+  }
+  if (values.memory) {
+    const { memoryOptionsFromFlags, runMemoryBench } = await import('./memory.js');
+    await runMemoryBench(ROOT, memoryOptionsFromFlags(values.only, values.files, values['no-warmup']));
     return;
   }
   if (values.history) {

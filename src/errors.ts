@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   ECORRUPT: 'vault is damaged',
   EVERSION: 'unsupported vault format version',
   EBACKEND: 'unknown or unavailable backend',
+  ECONFLICT: 'version conflict',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

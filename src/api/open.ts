@@ -129,7 +129,8 @@ export function deleteVault(name: string, opts: { home?: string } = {}): { path:
     // Only ever remove what is really a vault store (never a folder that merely has the name).
     detectBackend(v.path);
     rmSync(v.path, { recursive: true, force: true });
-    for (const extra of ['-wal', '-shm', '-journal']) rmSync(v.path + extra, { force: true });
+    // -notify: the change marker agent memory keeps beside a sqlite store (src/memory/notify.ts).
+    for (const extra of ['-wal', '-shm', '-journal', '-notify']) rmSync(v.path + extra, { force: true });
   }
   reg.remove(v.name);
   reg.save();

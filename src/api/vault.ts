@@ -8,7 +8,7 @@ import type { VaultRecord } from '../core/records.js';
 import { META_SEQ, readU64, decodeJson, type Inode } from '../core/records.js';
 import { scan } from '../storage/contract.js';
 import { FileOps, type Intent, type Runner } from './fileops.js';
-import { isVfsError } from '../errors.js';
+import { isVfsError, vfsError } from '../errors.js';
 import type { AuditFilter, PointDiff } from './history.js';
 import type { Point } from '../history/at.js';
 import type { HistoryEntry, Version } from '../history/versions.js';
@@ -114,6 +114,23 @@ export class Vault extends FileOps {
       if (isVfsError(e)) await (this.runner as EngineRunner).logRefusal(failed ?? { op: 'batch', paths: ['/'] }, e.code).catch(() => {});
       throw e;
     }
+  }
+
+  /**
+   * Run several reads on one consistent view of the vault (one read transaction): what another
+   * writer does meanwhile cannot show up half-way. Writes through the ops given are refused.
+   */
+  async readBatch<T>(fn: (ops: FileOps) => Promise<T>): Promise<T> {
+    const settings = this.runner.settings;
+    return withRead(this.engine, settings, async (scope) => {
+      const ops = new FileOps({
+        settings,
+        read: (f) => f(scope),
+        write: () => Promise.reject(vfsError('EROFS', undefined, 'a read batch cannot write (use batch())')),
+      });
+      ops.cwd = this.cwd;
+      return await fn(ops);
+    });
   }
 
   /** Copy a host file or folder (with `recursive`) into the vault; the folder's contents land at `vaultPath`. */
@@ -294,6 +311,128 @@ export class Vault extends FileOps {
   /** Remove one vault setting; returns the new settings. */
   async unsetConfig(key: string): Promise<import('./retention.js').VaultConfig> {
     return (await import('./retention.js')).unsetConfig(this.engine, this.runner.settings, key);
+  }
+
+  // ---- memory ----
+  // Agent memory: memories, key/value, sessions, streams and live agent state, stored in this
+  // vault on every engine, with no daemon (src/api/memory.ts, loaded on first use: start-up
+  // time). Every mutation is in the operation log. See docs/memory.md.
+
+  private get mctx(): import('./memory.js').MemoryCtx {
+    return { engine: this.engine, settings: this.runner.settings, path: this.path, backend: this.backend };
+  }
+
+  /** Store a memory (text and tags); returns it with its new id. */
+  async memoryAdd(text: string, opts: import('./memory.js').AddMemoryOptions = {}): Promise<import('./memory.js').Memory> {
+    return (await import('./memory.js')).memoryAdd(this.mctx, text, opts);
+  }
+
+  /** Memories matching a query (words, "phrases", prefix*, AND/OR/NOT), best first (BM25). */
+  async memorySearch(query: string, opts: import('./memory.js').SearchMemoryOptions = {}): Promise<import('./memory.js').MemoryHit[]> {
+    return (await import('./memory.js')).memorySearch(this.mctx, query, opts);
+  }
+
+  async memoryGet(id: number | string): Promise<import('./memory.js').Memory> {
+    return (await import('./memory.js')).memoryGet(this.mctx, id);
+  }
+
+  /** Memories newest first, filtered by tags (all of them) and time. */
+  async memoryList(opts: import('./memory.js').ListMemoryOptions = {}): Promise<import('./memory.js').Memory[]> {
+    return (await import('./memory.js')).memoryList(this.mctx, opts);
+  }
+
+  /** Delete a memory (and its index entries); returns what was deleted. */
+  async memoryForget(id: number | string): Promise<import('./memory.js').Memory> {
+    return (await import('./memory.js')).memoryForget(this.mctx, id);
+  }
+
+  /** Set a key to bytes (a string is stored as UTF-8); `ifVersion` makes it a compare-and-set (ECONFLICT). */
+  async kvSet(key: string, value: string | Uint8Array, opts: import('./memory.js').KvSetOptions = {}): Promise<import('./memory.js').KvInfo> {
+    return (await import('./memory.js')).kvSet(this.mctx, key, value, opts);
+  }
+
+  /** A key's value and version (ENOENT when absent or expired). */
+  async kvGet(key: string): Promise<import('./memory.js').KvEntry> {
+    return (await import('./memory.js')).kvGet(this.mctx, key);
+  }
+
+  async kvDelete(key: string, opts: { ifVersion?: number } = {}): Promise<import('./memory.js').KvInfo> {
+    return (await import('./memory.js')).kvDel(this.mctx, key, opts);
+  }
+
+  /** Live keys in key order, those starting with `prefix` if given. */
+  async kvList(prefix?: string): Promise<import('./memory.js').KvInfo[]> {
+    return (await import('./memory.js')).kvKeys(this.mctx, prefix);
+  }
+
+  /** Delete expired keys now (kv writes also clean up as they go); returns how many. */
+  async kvSweep(): Promise<number> {
+    return (await import('./memory.js')).kvSweep(this.mctx);
+  }
+
+  async sessionStart(opts: import('./memory.js').StartSessionOptions = {}): Promise<import('./memory.js').Session> {
+    return (await import('./memory.js')).sessionStart(this.mctx, opts);
+  }
+
+  async sessionGet(id: number | string): Promise<import('./memory.js').Session> {
+    return (await import('./memory.js')).sessionGet(this.mctx, id);
+  }
+
+  /** Sessions newest first, of one intent if given. */
+  async sessionList(opts: { intent?: string; limit?: number } = {}): Promise<import('./memory.js').Session[]> {
+    return (await import('./memory.js')).sessionList(this.mctx, opts);
+  }
+
+  async sessionEnd(id: number | string): Promise<import('./memory.js').Session> {
+    return (await import('./memory.js')).sessionEnd(this.mctx, id);
+  }
+
+  /** Append bytes to a stream (created on first append); durable and ordered when it returns. */
+  async streamAppend(name: string, data: string | Uint8Array): Promise<import('./memory.js').AppendResult> {
+    return (await import('./memory.js')).streamAppend(this.mctx, name, data);
+  }
+
+  /** Several appends in one transaction (one commit). */
+  async streamAppendMany(name: string, parts: readonly (string | Uint8Array)[]): Promise<import('./memory.js').AppendResult[]> {
+    return (await import('./memory.js')).streamAppendMany(this.mctx, name, parts);
+  }
+
+  /** A stream's appends in order, each whole and once; with `follow`, waits for more like tail -f. */
+  async *streamEntries(name: string, opts: import('./memory.js').StreamReadOptions = {}): AsyncGenerator<import('./memory.js').StreamEntry> {
+    yield* (await import('./memory.js')).streamEntries(this.mctx, name, opts);
+  }
+
+  /** A stream's bytes as a Node Readable (with `follow`, it stays open for new appends). */
+  async streamReader(name: string, opts: import('./memory.js').StreamReadOptions = {}): Promise<import('node:stream').Readable> {
+    return (await import('./memory.js')).streamReadable(this.mctx, name, opts);
+  }
+
+  async streamInfo(name: string): Promise<import('./memory.js').StreamHead> {
+    return (await import('./memory.js')).streamInfo(this.mctx, name);
+  }
+
+  async streamList(): Promise<import('./memory.js').StreamHead[]> {
+    return (await import('./memory.js')).streamNames(this.mctx);
+  }
+
+  /** Remove the appends that start before byte offset `before`. */
+  async streamTrim(name: string, before: number): Promise<import('./memory.js').TrimResult> {
+    return (await import('./memory.js')).streamTrim(this.mctx, name, before);
+  }
+
+  /** Publish the agent state (any JSON value); watchers in every process see it. */
+  async stateSet(value: unknown): Promise<import('./memory.js').AgentState> {
+    return (await import('./memory.js')).stateSet(this.mctx, value);
+  }
+
+  /** The current agent state, or undefined if none was ever set. */
+  async stateGet(): Promise<import('./memory.js').AgentState | undefined> {
+    return (await import('./memory.js')).stateGet(this.mctx);
+  }
+
+  /** The current state, then each new one as any process sets it, until `signal` aborts. */
+  async *stateWatch(opts: import('./memory.js').WatchOptions = {}): AsyncGenerator<import('./memory.js').AgentState> {
+    yield* (await import('./memory.js')).stateWatch(this.mctx, opts);
   }
 }
 

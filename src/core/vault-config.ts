@@ -21,6 +21,9 @@ export interface VaultConfig {
   prune_strategy?: PruneStrategy;
   prune_keep_count?: number;
   prune_older_than_days?: number;
+  /** Agent memory: the largest memory text, kv value, stream append, session payload or agent
+   * state, in KiB (EFBIG beyond). Unset: 1024 (src/memory/common.ts). */
+  memory_max_value_kb?: number;
 }
 
 type Kind = 'positive' | 'count' | 'strategy';
@@ -31,6 +34,7 @@ export const CONFIG_KEYS: Record<keyof VaultConfig, { kind: Kind; help: string }
   prune_strategy: { kind: 'strategy', help: `automatic pruning on each write: ${PRUNE_STRATEGIES.join(', ')}` },
   prune_keep_count: { kind: 'count', help: 'versions kept per file by prune_strategy=keep_count' },
   prune_older_than_days: { kind: 'positive', help: 'age in days beyond which prune_strategy=older_than drops versions' },
+  memory_max_value_kb: { kind: 'positive', help: 'largest memory, kv value, stream append, session payload or state, in KiB (EFBIG beyond; default 1024)' },
 };
 
 export function isConfigKey(k: string): k is keyof VaultConfig {

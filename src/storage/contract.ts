@@ -22,6 +22,19 @@ export const COLLECTIONS = {
   oplog: { large: false }, // seq -> operation record
   inode_log: { large: false }, // ino + seq -> inode record as of seq (history)
   dirent_log: { large: false }, // parent + name + seq -> child (or tombstone) as of seq
+  // Agent memory (src/memory; layout in docs/memory.md). Created on open like the rest, so a
+  // vault made before them gains them the first time it is opened for writing.
+  memories: { large: false }, // id -> memory record (text, tags, time, actor)
+  memory_tags: { large: false }, // tag + 0x00 + id -> empty
+  memory_terms: { large: false }, // term -> document frequency; 0x00 'stats' -> corpus stats
+  memory_postings: { large: false }, // term + 0x00 + id -> term frequency, length, positions
+  kv: { large: true }, // key -> version, times, value bytes
+  kv_expiry: { large: false }, // expiry ms + key -> empty (TTL clean-up)
+  sessions: { large: false }, // id -> session record
+  session_intents: { large: false }, // intent + 0x00 + id -> empty
+  streams: { large: true }, // name + 0x00 + offset -> time + appended bytes
+  stream_heads: { large: false }, // name -> first/next offset, counts, times
+  agent_state: { large: false }, // version -> state record (the newest is the current state)
 } as const;
 export type Collection = keyof typeof COLLECTIONS;
 export const COLLECTION_NAMES = Object.keys(COLLECTIONS) as Collection[];

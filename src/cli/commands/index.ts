@@ -37,6 +37,12 @@ export const COMMANDS: Record<string, Entry> = {
   gc: { summary: 'delete stored content nothing refers to any more', load: async () => (await import('./retention.js')).commands },
   compact: { summary: 'give freed space back to the disk', load: async () => (await import('./retention.js')).commands },
   maintain: { summary: 'prune by the vault\'s settings, then gc, then compact', load: async () => (await import('./retention.js')).commands },
+  memory: { summary: 'agent memories: add (with tags), search (ranked), get, list, forget', load: async () => (await import('./memory.js')).commands },
+  kv: { summary: 'key/value store: set (--ttl, --if-version), get, del, list', load: async () => (await import('./kv.js')).commands },
+  session: { summary: 'agent sessions: start (--intent, --payload), get, list, end', load: async () => (await import('./session.js')).commands },
+  stream: { summary: 'append-only streams: append, cat (--follow, like tail -f), list, trim', load: async () => (await import('./stream.js')).commands },
+  state: { summary: 'live agent state: set, get, watch (across processes, no daemon)', load: async () => (await import('./state.js')).commands },
+  mcp: { summary: 'serve the vault to AI agents over the Model Context Protocol (stdio or HTTP)', load: async () => (await import('./mcp.js')).commands },
   help: { summary: 'show help for a command', load: async () => ({}) },
 };
 

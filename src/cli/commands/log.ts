@@ -14,7 +14,9 @@ import { isoSeconds, secondsTime, withTime } from './point.js';
 const isRemoval = (e: HistoryEntry): e is Removal => 'removed' in e;
 
 /** An operation's paths for a record line: `a -> b` for a move or copy, else space-separated. */
-function pathsText(rec: { op: string; paths: string[] }): string {
+function pathsText(rec: { op: string; paths: string[]; info?: Record<string, unknown> }): string {
+  // Agent-memory operations touch no path; they name what they touched in info.target.
+  if (rec.paths.length === 0 && typeof rec.info?.target === 'string') return rec.info.target;
   return rec.paths.length === 2 && (rec.op === 'rename' || rec.op === 'copy') ? `${rec.paths[0]} -> ${rec.paths[1]}` : rec.paths.join(' ');
 }
 
