@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliHome, type RunOptions, type RunResult, assertOk, assertOneLineError, assertJsonError } from './helpers/cli.js';
+import { cliHome, type RunOptions, type RunResult, assertOk, assertOneLineError, assertJsonError, okCalls } from './helpers/cli.js';
 
 const TIME = String.raw`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`;
 const ISO_S = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`;
@@ -48,16 +48,7 @@ describe('avfs history commands', () => {
   let home: string;
   let run: (args: readonly string[], opts?: RunOptions) => Promise<RunResult>;
   let work: string;
-  const json = async <T = unknown>(args: readonly string[], opts?: RunOptions): Promise<T> => {
-    const r = await run(['--json', ...args], opts);
-    assertOk(r, args.join(' '));
-    return JSON.parse(r.out) as T;
-  };
-  const text = async (args: readonly string[], opts?: RunOptions): Promise<string> => {
-    const r = await run(args, opts);
-    assertOk(r, args.join(' '));
-    return r.out;
-  };
+  const { json, text } = okCalls(() => run);
   const ok = async (args: readonly string[], opts?: RunOptions): Promise<void> => {
     assertOk(await run(args, opts), args.join(' '));
   };

@@ -5,7 +5,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { AVFS_BIN, cliHome, type RunOptions, type RunResult, assertOk, assertOneLineError, assertJsonError } from './helpers/cli.js';
+import { AVFS_BIN, cliHome, type RunOptions, type RunResult, assertOk, assertOneLineError, assertJsonError, okCalls } from './helpers/cli.js';
 
 interface Mem {
   id: number;
@@ -23,16 +23,7 @@ for (const backend of ['sqlite', 'lmdb'] as const) {
   describe(`avfs agent-memory commands (${backend})`, () => {
     let home: string;
     let run: (args: readonly string[], opts?: RunOptions) => Promise<RunResult>;
-    const json = async <T = unknown>(args: readonly string[], opts?: RunOptions): Promise<T> => {
-      const r = await run(['--json', ...args], opts);
-      assertOk(r, args.join(' '));
-      return JSON.parse(r.out) as T;
-    };
-    const text = async (args: readonly string[], opts?: RunOptions): Promise<string> => {
-      const r = await run(args, opts);
-      assertOk(r, args.join(' '));
-      return r.out;
-    };
+    const { json, text } = okCalls(() => run);
     /** Everything memory holds, through the CLI: proves a failed command changed nothing. */
     const everything = async (): Promise<string> =>
       [

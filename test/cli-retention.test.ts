@@ -4,7 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { cliHome, type RunOptions, type RunResult, assertOk, assertOneLineError, assertJsonError } from './helpers/cli.js';
+import { cliHome, type RunOptions, type RunResult, assertOk, assertOneLineError, assertJsonError, okCalls } from './helpers/cli.js';
 
 interface Stats {
   files: number;
@@ -24,16 +24,7 @@ interface Stats {
 describe('avfs retention and space commands', () => {
   let home: string;
   let run: (args: readonly string[], opts?: RunOptions) => Promise<RunResult>;
-  const json = async <T = unknown>(args: readonly string[], opts?: RunOptions): Promise<T> => {
-    const r = await run(['--json', ...args], opts);
-    assertOk(r, args.join(' '));
-    return JSON.parse(r.out) as T;
-  };
-  const text = async (args: readonly string[], opts?: RunOptions): Promise<string> => {
-    const r = await run(args, opts);
-    assertOk(r, args.join(' '));
-    return r.out;
-  };
+  const { json, text } = okCalls(() => run);
   /** Everything a bad command must leave alone: the tree, and the history and content counts. */
   const state = async (): Promise<string> => {
     const s = await json<Stats>(['vault', 'stats']);

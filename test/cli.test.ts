@@ -23,7 +23,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AVFS_BIN, cliHome, type RunOptions, type RunResult, assertOk, assertOneLineError, assertJsonError } from './helpers/cli.js';
+import { AVFS_BIN, cliHome, type RunOptions, type RunResult, assertOk, assertOneLineError, assertJsonError, okCalls } from './helpers/cli.js';
 import { openVault } from '../src/index.js';
 
 const hasScript = spawnSync('script', ['-V'], { stdio: 'ignore' }).status === 0;
@@ -42,16 +42,7 @@ describe('avfs command line', () => {
   let home: string;
   let run: (args: readonly string[], opts?: RunOptions) => Promise<RunResult>;
   let work: string; // host files for import/export and broken vault files
-  const json = async <T = unknown>(args: readonly string[], opts?: RunOptions): Promise<T> => {
-    const r = await run(['--json', ...args], opts);
-    assertOk(r, args.join(' '));
-    return JSON.parse(r.out) as T;
-  };
-  const text = async (args: readonly string[], opts?: RunOptions): Promise<string> => {
-    const r = await run(args, opts);
-    assertOk(r, args.join(' '));
-    return r.out;
-  };
+  const { json, text } = okCalls(() => run);
   /** The whole vault, to prove a failed command changed nothing. */
   const snapshot = async (): Promise<string> => text(['--json', 'ls', '-R', '-a', '/']);
 

@@ -84,3 +84,28 @@ export function assertJsonError(r: RunResult, exit: number, code: string): void 
   assert.equal(typeof doc.message, 'string');
   assert.ok(!doc.message.includes('\n'));
 }
+
+type Run = (args: readonly string[], opts?: RunOptions) => Promise<RunResult>;
+
+/**
+ * Successful-call shortcuts over a runner: `json` runs with --json and parses stdout, `text`
+ * returns stdout; both fail the test on a non-zero exit. The runner is looked up at each call,
+ * so suites may assign theirs in a before() hook.
+ */
+export function okCalls(getRun: () => Run): {
+  json: <T = unknown>(args: readonly string[], opts?: RunOptions) => Promise<T>;
+  text: (args: readonly string[], opts?: RunOptions) => Promise<string>;
+} {
+  return {
+    json: async <T = unknown>(args: readonly string[], opts?: RunOptions): Promise<T> => {
+      const r = await getRun()(['--json', ...args], opts);
+      assertOk(r, args.join(' '));
+      return JSON.parse(r.out) as T;
+    },
+    text: async (args: readonly string[], opts?: RunOptions): Promise<string> => {
+      const r = await getRun()(args, opts);
+      assertOk(r, args.join(' '));
+      return r.out;
+    },
+  };
+}
