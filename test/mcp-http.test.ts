@@ -58,7 +58,7 @@ describe('avfs mcp --http', () => {
   it('tools over HTTP: schemas, annotations, structured results', async () => {
     const c = await connect('http-agent');
     const { tools } = await c.listTools();
-    assert.equal(tools.length, 22);
+    assert.equal(tools.length, 39, 'the 22 file tools and the 17 memory tools');
     const w = tools.find((t) => t.name === 'write_file')!;
     assert.equal(w.annotations?.readOnlyHint, false);
     assert.equal(w.annotations?.destructiveHint, true);
@@ -69,8 +69,18 @@ describe('avfs mcp --http', () => {
     assert.deepEqual(g.matches.map((m) => [m.path, m.line]), [['/web/page.md', 1]]);
     await fails(c, 'read_file', { path: '/web/nothing' }, 'ENOENT');
     await fails(c, 'read_file', { path: 7 }, 'EINVAL');
-    const au = await ok<{ records: { actor: string; op: string }[] }>(c, 'audit', { limit: 1 });
-    assert.deepEqual([au.records[0].actor, au.records[0].op], ['http-agent', 'write']);
+    const au = await ok<{ records: { actor: string; op: string; outcome?: string }[] }>(c, 'audit', { limit: 4 });
+    // Newest first: the refused read, the reads, the write; all this client's. (The call with a
+    // path of the wrong type never reached a tool, so it is not a call the log can name.)
+    assert.deepEqual(
+      au.records.map((r) => [r.actor, r.op, r.outcome]),
+      [
+        ['http-agent', 'mcp.read_file', 'ENOENT'],
+        ['http-agent', 'mcp.grep', undefined],
+        ['http-agent', 'mcp.read_file', undefined],
+        ['http-agent', 'write', undefined],
+      ],
+    );
   });
 
   it('four clients at once: every write lands, each attributed to its own client', async () => {

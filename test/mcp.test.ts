@@ -12,8 +12,10 @@ import { createVault, openVault } from '../src/index.js';
 import { startStdio, call, ok, fails, textOf, type StdioServed } from './helpers/mcp.js';
 import { runAvfs } from './helpers/cli.js';
 
-const READ_TOOLS = ['read_file', 'read_multiple_files', 'list_directory', 'directory_tree', 'find', 'grep', 'search', 'stat', 'file_history', 'diff', 'snapshot_list', 'audit'];
-const WRITE_TOOLS = ['write_file', 'edit_file', 'append_file', 'create_directory', 'move', 'copy', 'delete', 'restore_version', 'snapshot_save', 'snapshot_restore'];
+const MEMORY_READ_TOOLS = ['memory_search', 'memory_get', 'memory_list', 'kv_get', 'kv_list', 'session_get', 'session_list', 'stream_read', 'state_get'];
+const MEMORY_WRITE_TOOLS = ['memory_add', 'memory_forget', 'kv_set', 'kv_delete', 'session_start', 'session_end', 'stream_append', 'state_set'];
+const READ_TOOLS = ['read_file', 'read_multiple_files', 'list_directory', 'directory_tree', 'find', 'grep', 'search', 'stat', 'file_history', 'diff', 'snapshot_list', 'audit', ...MEMORY_READ_TOOLS];
+const WRITE_TOOLS = ['write_file', 'edit_file', 'append_file', 'create_directory', 'move', 'copy', 'delete', 'restore_version', 'snapshot_save', 'snapshot_restore', ...MEMORY_WRITE_TOOLS];
 
 function newHome(): string {
   return mkdtempSync(join(tmpdir(), 'avfs-mcp-'));
@@ -278,7 +280,7 @@ describe('avfs mcp over stdio', () => {
 
     const au = await ok<{ records: { op: string; actor: string; paths: string[]; outcome?: string }[] }>(c, 'audit', { path: '/h', limit: 20 });
     assert.ok(au.records.length >= 4);
-    assert.ok(au.records.every((r) => r.actor === 'claude-test'), 'every change is attributed to the client');
+    assert.ok(au.records.every((r) => r.actor === 'claude-test'), 'every change (and read) is attributed to the client');
     const writes = await ok<{ records: { op: string }[] }>(c, 'audit', { op: ['write'], since: '1h' });
     assert.ok(writes.records.length > 0 && writes.records.every((r) => r.op === 'write'));
     await fails(c, 'audit', { since: 'yesterday-ish' }, 'EINVAL');
@@ -373,6 +375,148 @@ describe('avfs mcp over stdio', () => {
     await c.unsubscribeResource({ uri: 'avfs://v/res/note.md' });
   });
 
+  it('memories: memory_add, memory_search (ranked, tags), memory_get, memory_list, memory_forget', async () => {
+    const c = s.client;
+    const a = await ok<{ id: number; text: string; tags: string[]; actor: string; time: string }>(c, 'memory_add', { text: 'The staging deploy needs the VPN', tags: ['ops', 'deploy'] });
+    assert.ok(a.id >= 1);
+    assert.deepEqual([a.tags, a.actor], [['ops', 'deploy'], 'claude-test']);
+    const b = await ok<{ id: number }>(c, 'memory_add', { text: 'deploy deploy deploy: production deploys happen on Tuesdays', tags: ['deploy'] });
+    await ok(c, 'memory_add', { text: 'Lunch is at noon' });
+    const hits = await ok<{ hits: { id: number; score: number }[] }>(c, 'memory_search', { query: 'deploy*' });
+    assert.deepEqual(hits.hits.map((h) => h.id), [b.id, a.id], 'ranked: more occurrences first');
+    assert.ok(hits.hits[0].score >= hits.hits[1].score);
+    const tagged = await ok<{ hits: { id: number }[] }>(c, 'memory_search', { query: 'deploy* NOT production', tags: ['ops'] });
+    assert.deepEqual(tagged.hits.map((h) => h.id), [a.id]);
+    assert.deepEqual((await ok<{ hits: unknown[] }>(c, 'memory_search', { query: 'deploy', limit: 1 })).hits.length, 1);
+    assert.equal((await ok<{ text: string }>(c, 'memory_get', { id: a.id })).text, 'The staging deploy needs the VPN');
+    const list = await ok<{ memories: { id: number }[] }>(c, 'memory_list', { tags: ['deploy'], since: '1h', limit: 10 });
+    assert.deepEqual(list.memories.map((m) => m.id), [b.id, a.id], 'newest first');
+    const gone = await ok<{ id: number }>(c, 'memory_forget', { id: a.id });
+    assert.equal(gone.id, a.id);
+    await fails(c, 'memory_get', { id: a.id }, 'ENOENT');
+    await fails(c, 'memory_forget', { id: a.id }, 'ENOENT');
+    // Bad input, one each.
+    await fails(c, 'memory_add', { text: '   ' }, 'EINVAL', /empty/);
+    await fails(c, 'memory_search', { query: '"unclosed' }, 'EINVAL');
+    await fails(c, 'memory_get', { id: 0 }, 'EINVAL');
+    await fails(c, 'memory_list', { since: 'last tuesday-ish' }, 'EINVAL', /since/);
+    await fails(c, 'memory_forget', { id: 'x' }, 'EINVAL');
+  });
+
+  it('key/value: kv_set (text, base64, ttl, compare-and-set), kv_get, kv_list, kv_delete', async () => {
+    const c = s.client;
+    const v1 = await ok<{ key: string; version: number; size: number }>(c, 'kv_set', { key: 'cfg/mode', value: 'fast' });
+    assert.equal(v1.size, 4);
+    const g = await ok<{ value: string; encoding: string; version: number }>(c, 'kv_get', { key: 'cfg/mode' });
+    assert.deepEqual([g.value, g.encoding, g.version], ['fast', 'utf8', v1.version]);
+    const v2 = await ok<{ version: number }>(c, 'kv_set', { key: 'cfg/mode', value: 'slow', if_version: v1.version });
+    assert.ok(v2.version > v1.version);
+    await fails(c, 'kv_set', { key: 'cfg/mode', value: 'lost', if_version: v1.version }, 'ECONFLICT', /version conflict/);
+    await fails(c, 'kv_set', { key: 'cfg/mode', value: 'lost', if_version: 0 }, 'ECONFLICT');
+    assert.equal((await ok<{ value: string }>(c, 'kv_get', { key: 'cfg/mode' })).value, 'slow', 'a conflict changes nothing');
+    await ok(c, 'kv_set', { key: 'cfg/bin', value: Buffer.from([0, 255, 1]).toString('base64'), encoding: 'base64' });
+    const bin = await ok<{ value: string; encoding: string; size: number }>(c, 'kv_get', { key: 'cfg/bin' });
+    assert.deepEqual([bin.value, bin.encoding, bin.size], ['AP8B', 'base64', 3]);
+    assert.deepEqual(await ok(c, 'kv_get', { key: 'cfg/mode', encoding: 'base64' }).then((r) => [r.value, r.encoding]), [Buffer.from('slow').toString('base64'), 'base64']);
+    const ttl = await ok<{ expires: string }>(c, 'kv_set', { key: 'tmp', value: 'soon gone', ttl_seconds: 0.2 });
+    assert.ok(Date.parse(ttl.expires) > Date.now() - 1000);
+    const ls = await ok<{ keys: { key: string }[]; truncated: boolean }>(c, 'kv_list', { prefix: 'cfg/' });
+    assert.deepEqual(ls.keys.map((k) => k.key), ['cfg/bin', 'cfg/mode']);
+    assert.equal((await ok<{ truncated: boolean; keys: unknown[] }>(c, 'kv_list', { prefix: 'cfg/', limit: 1 })).truncated, true);
+    await new Promise((r) => setTimeout(r, 300));
+    await fails(c, 'kv_get', { key: 'tmp' }, 'ENOENT', /no such key/);
+    await fails(c, 'kv_delete', { key: 'cfg/mode', if_version: v1.version }, 'ECONFLICT');
+    assert.equal((await ok<{ key: string }>(c, 'kv_delete', { key: 'cfg/mode', if_version: v2.version })).key, 'cfg/mode');
+    await fails(c, 'kv_get', { key: 'cfg/mode' }, 'ENOENT');
+    // Bad input, one each.
+    await fails(c, 'kv_set', { key: 'k', value: 'not base64!', encoding: 'base64' }, 'EINVAL', /base64/);
+    await fails(c, 'kv_get', { key: '' }, 'EINVAL');
+    await fails(c, 'kv_delete', { key: 'a\u0000b' }, 'EINVAL', /NUL/);
+    await fails(c, 'kv_list', { prefix: 'x'.repeat(500) }, 'ENAMETOOLONG');
+    await fails(c, 'kv_set', { key: 'k', value: 'v', ttl_seconds: -1 }, 'EINVAL');
+  });
+
+  it('sessions, streams and the agent state', async () => {
+    const c = s.client;
+    const st = await ok<{ id: number; intent: string; payload: unknown; ended?: string }>(c, 'session_start', { intent: 'fix-bug', payload: { issue: 12, files: ['/a'] } });
+    assert.deepEqual([st.intent, st.payload, st.ended], ['fix-bug', { issue: 12, files: ['/a'] }, undefined]);
+    const other = await ok<{ id: number }>(c, 'session_start', {});
+    assert.deepEqual((await ok<{ payload: unknown }>(c, 'session_get', { id: st.id })).payload, { issue: 12, files: ['/a'] });
+    assert.deepEqual((await ok<{ sessions: { id: number }[] }>(c, 'session_list', {})).sessions.map((x) => x.id), [other.id, st.id]);
+    assert.deepEqual((await ok<{ sessions: { id: number }[] }>(c, 'session_list', { intent: 'fix-bug' })).sessions.map((x) => x.id), [st.id]);
+    const ended = await ok<{ ended: string }>(c, 'session_end', { id: st.id });
+    assert.ok(!Number.isNaN(Date.parse(ended.ended)));
+    await fails(c, 'session_end', { id: st.id }, 'EINVAL');
+    await fails(c, 'session_get', { id: 99_999 }, 'ENOENT');
+    await fails(c, 'session_start', { intent: '' }, 'EINVAL');
+    await fails(c, 'session_list', { limit: 0 }, 'EINVAL');
+
+    const a1 = await ok<{ offset: number; size: number; next: number }>(c, 'stream_append', { key: 'events', data: 'one\n' });
+    assert.deepEqual([a1.offset, a1.size, a1.next], [0, 4, 4]);
+    const a2 = await ok<{ offset: number }>(c, 'stream_append', { key: 'events', data: Buffer.from([0, 1]).toString('base64'), encoding: 'base64' });
+    await ok(c, 'stream_append', { key: 'events', data: 'three\n' });
+    const r1 = await ok<{ entries: { offset: number; data: string; encoding: string }[]; next: number; more: boolean }>(c, 'stream_read', { key: 'events', limit: 2 });
+    assert.deepEqual(
+      r1.entries.map((e) => [e.offset, e.data, e.encoding]),
+      [
+        [0, 'one\n', 'utf8'],
+        [a2.offset, 'AAE=', 'base64'],
+      ],
+    );
+    assert.deepEqual([r1.next, r1.more], [6, true]);
+    const r2 = await ok<{ entries: { data: string }[]; next: number; more: boolean }>(c, 'stream_read', { key: 'events', from: r1.next });
+    assert.deepEqual([r2.entries.map((e) => e.data), r2.next, r2.more], [['three\n'], 12, false]);
+    const r3 = await ok<{ entries: unknown[]; next: number }>(c, 'stream_read', { key: 'events', from: r2.next });
+    assert.deepEqual([r3.entries.length, r3.next], [0, 12]);
+    await fails(c, 'stream_append', { key: 'events', data: '' }, 'EINVAL', /empty/);
+    await fails(c, 'stream_read', { key: 'no-such-stream' }, 'ENOENT');
+
+    assert.equal((await ok<{ exists: boolean }>(c, 'state_get', {})).exists, false);
+    const set = await ok<{ version: number; actor: string }>(c, 'state_set', { value: { status: 'testing', step: 3 } });
+    assert.equal(set.actor, 'claude-test');
+    const got = await ok<{ exists: boolean; value: unknown; version: number }>(c, 'state_get', {});
+    assert.deepEqual([got.exists, got.value, got.version], [true, { status: 'testing', step: 3 }, set.version]);
+    await fails(c, 'state_set', {}, 'EINVAL', /value/);
+
+    // The library logged each change, as this client.
+    const v = await openVault('v', { home });
+    try {
+      const ops = (await v.audit({ actor: 'claude-test', limit: 1000 })).map((r) => r.op);
+      for (const op of ['memory.add', 'memory.forget', 'kv.set', 'kv.del', 'session.start', 'session.end', 'stream.append', 'state.set']) assert.ok(ops.includes(op), op);
+    } finally {
+      await v.close();
+    }
+  });
+
+  it('reads are in the audit log too: one record each, as this client, with the paths named and the outcome when refused', async () => {
+    const c = s.client;
+    await ok(c, 'write_file', { path: '/aud/r.txt', content: 'r\n' });
+    await ok(c, 'read_file', { path: 'aud/r.txt' });
+    await fails(c, 'read_file', { path: '/aud/missing' }, 'ENOENT');
+    await ok(c, 'read_multiple_files', { paths: ['/aud/r.txt', '/aud/missing'] });
+    await ok(c, 'list_directory', { path: '/aud' });
+    const v = await openVault('v', { home });
+    try {
+      const recs = (await v.audit({ actor: 'claude-test', limit: 5 })).reverse();
+      assert.deepEqual(
+        recs.map((r) => [r.op, r.paths, r.outcome]),
+        [
+          ['write', ['/aud/r.txt'], undefined],
+          ['mcp.read_file', ['/aud/r.txt'], undefined],
+          ['mcp.read_file', ['/aud/missing'], 'ENOENT'],
+          ['mcp.read_multiple_files', ['/aud/r.txt', '/aud/missing'], undefined],
+          ['mcp.list_directory', ['/aud'], undefined],
+        ],
+      );
+      assert.equal((await v.stat('/aud/r.txt')).version, 1, 'a read changes nothing');
+    } finally {
+      await v.close();
+    }
+    // And the audit tool shows them (under --root, cut down to the root like everything else).
+    const au = await ok<{ records: { op: string; actor: string }[] }>(c, 'audit', { path: '/aud' });
+    assert.ok(au.records.some((r) => r.op === 'mcp.read_file' && r.actor === 'claude-test'));
+  });
+
   it('logs go to stderr: who connected, and tool errors', () => {
     assert.match(s.stderr(), /avfs mcp: serving vault "v" on stdio/);
     assert.match(s.stderr(), /client connected: claude-test/);
@@ -429,6 +573,22 @@ describe('avfs mcp --root', () => {
       await v.close();
     }
   };
+
+  it('offers the memory tools (vault-wide: they name no path), and records reads under the root', async () => {
+    const c = s.client;
+    const names = (await c.listTools()).tools.map((t) => t.name);
+    for (const n of [...MEMORY_READ_TOOLS, ...MEMORY_WRITE_TOOLS]) assert.ok(names.includes(n), n);
+    const m = await ok<{ id: number }>(c, 'memory_add', { text: 'rooted memory' });
+    assert.equal((await ok<{ text: string }>(c, 'memory_get', { id: m.id })).text, 'rooted memory');
+    await ok(c, 'stat', { path: '/inside.txt' });
+    const v = await openVault('v', { home });
+    try {
+      const [rec] = await v.audit({ actor: 'rooted', ops: ['mcp.stat'] });
+      assert.deepEqual(rec.paths, ['/sub/inside.txt'], 'the log names vault paths');
+    } finally {
+      await v.close();
+    }
+  });
 
   it('paths are relative to the root, in and out', async () => {
     const c = s.client;
@@ -587,10 +747,22 @@ describe('avfs mcp --read-only', () => {
     assert.ok(tools.every((t) => t.annotations?.readOnlyHint === true));
     for (const name of WRITE_TOOLS) await fails(s.client, name, { path: '/keep.txt', content: 'x', name: 'x' }, 'EROFS', /read-only/);
     assert.equal((await ok<{ content: string }>(s.client, 'read_file', { path: '/keep.txt' })).content, 'keep\n');
+    // Memory reads are offered read-only too.
+    assert.equal((await ok<{ exists: boolean }>(s.client, 'state_get', {})).exists, false);
+    await fails(s.client, 'kv_get', { key: 'nope' }, 'ENOENT');
     const v = await openVault('v', { home });
     try {
       assert.deepEqual(await v.readdir('/'), [{ name: 'keep.txt', type: 'file', ino: (await v.stat('/keep.txt')).ino }]);
-      assert.equal((await v.audit({ actor: 'reader' })).length, 0);
+      // Nothing changed, but every call that ran is in the log, as the reader: reads only.
+      const recs = (await v.audit({ actor: 'reader' })).reverse();
+      assert.deepEqual(
+        recs.map((r) => [r.op, r.paths, r.outcome]),
+        [
+          ['mcp.read_file', ['/keep.txt'], undefined],
+          ['mcp.state_get', [], undefined],
+          ['mcp.kv_get', [], 'ENOENT'],
+        ],
+      );
     } finally {
       await v.close();
     }
@@ -616,6 +788,7 @@ describe('four stdio clients at once on one vault', () => {
           for (let k = 0; k < N; k++) {
             await ok(s.client, 'write_file', { path: `/shared/${names[i]}/${k}.txt`, content: `${names[i]} ${k}\n` });
             await ok(s.client, 'append_file', { path: '/shared/log.txt', content: `${names[i]} ${k}\n` });
+            await ok(s.client, 'read_file', { path: `/shared/${names[i]}/${k}.txt` });
           }
         }),
       );
@@ -629,6 +802,9 @@ describe('four stdio clients at once on one vault', () => {
           assert.equal(recs.filter((r) => r.op === 'write').length, N, `${n}'s writes`);
           assert.equal(recs.filter((r) => r.op === 'append').length, N, `${n}'s appends`);
           assert.ok(recs.filter((r) => r.op === 'write').every((r) => r.paths[0].startsWith(`/shared/${n}/`)), `${n} wrote only its own files`);
+          const reads = recs.filter((r) => r.op === 'mcp.read_file');
+          assert.equal(reads.length, N, `${n}'s reads, each recorded as its own`);
+          assert.ok(reads.every((r) => r.paths[0] === `/shared/${n}/${N - 1 - reads.indexOf(r)}.txt`), `${n}'s reads name the files it read`);
         }
       } finally {
         await v.close();

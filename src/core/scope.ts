@@ -128,6 +128,15 @@ export class WriteScope extends ReadScope {
     this.ops[this.ops.length - 1].outcome = code;
   }
 
+  /**
+   * Record an operation that changed nothing (a read through the MCP server, say): the log
+   * says who looked at what. `outcome` is the error code when it was refused.
+   */
+  async record(op: string, paths: string[], info?: Record<string, unknown>, outcome?: string): Promise<void> {
+    await this.begin(op, paths, info);
+    if (outcome !== undefined) this.ops[this.ops.length - 1].outcome = outcome;
+  }
+
   /** Add details to the running operation's log record (sizes, versions...). */
   note(info: Record<string, unknown>): void {
     const rec = this.ops[this.ops.length - 1];

@@ -165,7 +165,8 @@ export async function folderHistory(tx: ReadTx, dir: string, limit: number): Pro
   const out: OpRecord[] = [];
   for await (const e of scan(tx, 'oplog', { reverse: true }, 500)) {
     const rec = decodeJson<OpRecord>(e.value);
-    if (rec.outcome === undefined && rec.paths.some((p) => isWithin(p, dir))) out.push(rec);
+    // Changes only: refused operations and recorded reads (mcp.* tool calls) changed nothing.
+    if (rec.outcome === undefined && !rec.op.startsWith('mcp.') && rec.paths.some((p) => isWithin(p, dir))) out.push(rec);
     if (out.length >= limit) break;
   }
   return out;

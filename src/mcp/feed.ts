@@ -79,7 +79,8 @@ export class ChangeFeed {
       this.emit(undefined);
       return;
     }
-    const recs = (await this.vault.audit({ limit: count })).filter((r) => r.seq > from).reverse();
+    // Reads through an MCP server (op `mcp.*`) are logged too, but change nothing.
+    const recs = (await this.vault.audit({ limit: count })).filter((r) => r.seq > from && !r.op.startsWith('mcp.')).reverse();
     this.emit(recs);
   }
 

@@ -13,11 +13,12 @@ import { fileTools } from './tools/files.js';
 import { listTools } from './tools/list.js';
 import { searchTools } from './tools/search.js';
 import { historyTools } from './tools/history.js';
+import { memoryTools } from './tools/memory.js';
 
 export { McpApp, Session };
 export type { McpOptions } from './session.js';
 
-export const ALL_TOOLS: readonly ToolDef[] = [...fileTools, ...listTools, ...searchTools, ...historyTools];
+export const ALL_TOOLS: readonly ToolDef[] = [...fileTools, ...listTools, ...searchTools, ...historyTools, ...memoryTools];
 
 /** Why a tool is not offered with these options (undefined: it is). */
 export function withheld(t: ToolDef, app: McpApp): { code: string; why: string } | undefined {
@@ -89,15 +90,19 @@ export function createMcpServer(app: McpApp): SessionServer {
   for (const t of ALL_TOOLS) {
     if (withheld(t, app)) continue;
     const handler = async (args: unknown): Promise<CallToolResult> => {
+      // Reads are logged here, after the read (changes are logged by the library as they are made).
+      let refused: string | undefined;
       try {
         const r = await app.track(() => t.run(args as never, session));
         const texts = Array.isArray(r.text) ? r.text : [r.text];
         return { content: texts.map((text) => ({ type: 'text' as const, text })), structuredContent: r.data as Record<string, unknown> };
       } catch (e) {
         const info = describeError(e, app.confine);
+        refused = info.code;
         app.log(`${session.actor}: ${t.name}: ${errorLine(info)}`);
         return { content: [{ type: 'text', text: errorLine(info) }], isError: true };
       } finally {
+        if (!t.mutates) await app.track(() => session.recordRead(t.name, args, refused));
         // A change of ours (or a refused one, which is logged too): subscribers hear now, not at the next poll.
         if (t.mutates) app.feed.kick();
       }

@@ -9,6 +9,7 @@
 import { Vault } from '../api/vault.js';
 import type { FileOps } from '../api/fileops.js';
 import { VfsError, isVfsError, vfsError } from '../errors.js';
+import { withWrite } from '../core/scope.js';
 import { Confinement } from './confine.js';
 import { ChangeFeed } from './feed.js';
 
@@ -197,6 +198,22 @@ export class Session {
     return r!.value;
   }
 
+  /**
+   * Put a read-only call in the operation log, as this client: op `mcp.TOOL`, the vault paths
+   * its arguments named (lexically: as given, under the root), and the error code when it was
+   * refused. The record changes nothing (as a refused operation's does); mutating tools are
+   * logged by the library itself. A failure to log is reported, never the call's failure.
+   */
+  async recordRead(toolName: string, args: unknown, outcome?: string): Promise<void> {
+    const paths = namedPaths(args, this.confine);
+    const settings = { chunkSize: this.app.vault.record.chunkSize, actor: this.actor };
+    try {
+      await withWrite(this.app.vault.engine, settings, (s) => s.record(`mcp.${toolName}`, paths, undefined, outcome));
+    } catch (e) {
+      this.app.log(`${this.actor}: ${toolName}: could not record the call in the audit log: ${(e as Error).message ?? e}`);
+    }
+  }
+
   /** A client path as a canonical vault path inside the root (see confine.ts). */
   resolve(ops: Pick<FileOps, 'lstat' | 'stat'>, path: string, followLast = true): Promise<string> {
     return this.confine.resolve(ops, path, followLast);
@@ -211,4 +228,25 @@ export class Session {
   notRoot(p: string, what: string): void {
     if (p === this.confine.root) throw vfsError('EBUSY', '/', `cannot ${what} the root folder`);
   }
+}
+
+/** Paths a record names at most (read_multiple_files may name thousands). */
+const MAX_NAMED = 100;
+
+/** The vault paths a tool's arguments name (`path`, `paths`), as the confinement maps them. */
+function namedPaths(args: unknown, c: Confinement): string[] {
+  const out: string[] = [];
+  if (typeof args !== 'object' || args === null) return out;
+  const a = args as { path?: unknown; paths?: unknown };
+  const raw = [a.path, ...(Array.isArray(a.paths) ? a.paths : [])];
+  for (const p of raw) {
+    if (typeof p !== 'string' || out.length >= MAX_NAMED) continue;
+    try {
+      const v = c.lexical(p.length > 4096 ? p.slice(0, 4096) : p);
+      if (!out.includes(v)) out.push(v);
+    } catch {
+      // A path the library cannot even normalise names nothing.
+    }
+  }
+  return out;
 }
