@@ -22,15 +22,17 @@ export interface ToolDef<I extends Shape = Shape, O extends Shape = Shape> {
   description: string;
   input: I;
   output: O;
-  /** Changes the vault: not offered with --read-only. */
+  /** Changes the vault: not offered with --read-only (its readOnlyHint is the opposite). */
   mutates: boolean;
   /** Changes the whole vault at once: not offered with --root. */
   wholeVault?: boolean;
-  readOnlyHint: boolean;
   destructiveHint: boolean;
   idempotentHint: boolean;
   run(args: Args<I>, s: Session): Promise<ToolResult<Args<O>>>;
 }
+
+/** What every read-only tool declares: it changes nothing, so it destroys nothing and can be repeated. */
+export const READ_ONLY = { mutates: false, destructiveHint: false, idempotentHint: true } as const;
 
 /** Keeps each tool's input and output types tied to its schemas. */
 export function tool<I extends Shape, O extends Shape>(d: ToolDef<I, O>): ToolDef<I, O> {

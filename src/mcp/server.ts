@@ -114,7 +114,7 @@ export function createMcpServer(app: McpApp): SessionServer {
         description: t.description,
         inputSchema: t.input,
         outputSchema: t.output,
-        annotations: { title: t.title, readOnlyHint: t.readOnlyHint, destructiveHint: t.destructiveHint, idempotentHint: t.idempotentHint, openWorldHint: false },
+        annotations: { title: t.title, readOnlyHint: !t.mutates, destructiveHint: t.destructiveHint, idempotentHint: t.idempotentHint, openWorldHint: false },
       },
       handler as never,
     );

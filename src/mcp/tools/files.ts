@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { isVfsError, vfsError } from '../../errors.js';
 import type { FileOps } from '../../api/fileops.js';
 import { unifiedDiff } from '../../util/diff.js';
-import { tool, pathArg, atArg, statShape, statOut, contentBytes, utf8OrUndefined, humanBytes, describeError, errorLine, MAX_WRITE_BYTES, type ToolDef } from '../common.js';
+import { tool, pathArg, atArg, statShape, statOut, contentBytes, utf8OrUndefined, humanBytes, describeError, errorLine, MAX_WRITE_BYTES, type ToolDef, READ_ONLY } from '../common.js';
 import { readForModel, readNote, readShape, DEFAULT_LINES, MAX_CHARS, type ReadOut } from '../read.js';
 
 const int = (min: number): z.ZodNumber => z.number().int().min(min).max(Number.MAX_SAFE_INTEGER);
@@ -29,10 +29,7 @@ const readFile = tool({
     at: atArg,
   },
   output: readShape,
-  mutates: false,
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
+  ...READ_ONLY,
   async run(a, s) {
     const r = await readForModel(s, a);
     const note = readNote(r);
@@ -65,10 +62,7 @@ const readMultiple = tool({
     paths: z.array(z.string()).min(1).max(50).describe('vault paths of the files to read'),
   },
   output: { files: z.array(fileResult) },
-  mutates: false,
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
+  ...READ_ONLY,
   async run(a, s) {
     const files: z.infer<typeof fileResult>[] = [];
     const text: string[] = [];
@@ -119,7 +113,6 @@ const writeFile = tool({
   },
   output: writtenShape,
   mutates: true,
-  readOnlyHint: false,
   destructiveHint: true,
   idempotentHint: true,
   async run(a, s) {
@@ -145,7 +138,6 @@ const appendFile = tool({
   },
   output: writtenShape,
   mutates: true,
-  readOnlyHint: false,
   destructiveHint: false,
   idempotentHint: false,
   async run(a, s) {
@@ -203,7 +195,6 @@ const editFile = tool({
     size: z.number(),
   },
   mutates: true,
-  readOnlyHint: false,
   destructiveHint: true,
   idempotentHint: false,
   async run(a, s) {
@@ -263,7 +254,6 @@ const createDirectory = tool({
   input: { path: pathArg() },
   output: { path: z.string(), created: z.boolean().describe('false when the folder was already there') },
   mutates: true,
-  readOnlyHint: false,
   destructiveHint: false,
   idempotentHint: true,
   async run(a, s) {
@@ -296,7 +286,6 @@ const move = tool({
   },
   output: { source: z.string(), destination: z.string() },
   mutates: true,
-  readOnlyHint: false,
   destructiveHint: true,
   idempotentHint: false,
   async run(a, s) {
@@ -328,7 +317,6 @@ const copy = tool({
   },
   output: { source: z.string(), destination: z.string() },
   mutates: true,
-  readOnlyHint: false,
   destructiveHint: true,
   idempotentHint: true,
   async run(a, s) {
@@ -354,7 +342,6 @@ const del = tool({
   },
   output: { path: z.string(), deleted: z.boolean(), type: z.enum(['file', 'directory', 'symlink']).optional() },
   mutates: true,
-  readOnlyHint: false,
   destructiveHint: true,
   idempotentHint: true,
   async run(a, s) {
@@ -382,10 +369,7 @@ const stat = tool({
     at: atArg,
   },
   output: statShape,
-  mutates: false,
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
+  ...READ_ONLY,
   async run(a, s) {
     const st = await s.readAt(a.at, async (ops) => {
       const p = await s.resolve(ops, a.path, !!a.follow_symlinks);

@@ -9,7 +9,7 @@ import { unifiedDiff } from '../../util/diff.js';
 import type { HistoryEntry } from '../../history/versions.js';
 import type { AuditFilter } from '../../api/history.js';
 import type { FileOps } from '../../api/fileops.js';
-import { tool, pathArg, utf8OrUndefined, humanBytes, oneLine, type ToolDef } from '../common.js';
+import { tool, pathArg, utf8OrUndefined, humanBytes, oneLine, type ToolDef, READ_ONLY } from '../common.js';
 import type { Session } from '../session.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER): z.ZodNumber => z.number().int().min(min).max(max);
@@ -58,10 +58,7 @@ const fileHistory = tool({
     limit: int(1, 10_000).optional().describe('most entries to return (default 50)'),
   },
   output: { path: z.string(), entries: z.array(historyEntry) },
-  mutates: false,
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
+  ...READ_ONLY,
   async run(a, s) {
     const p = await historyPath(s, a.path);
     const entries = (await s.vault.history(p, { limit: a.limit ?? 50 })).map(entryOut);
@@ -83,7 +80,6 @@ const restoreVersion = tool({
   },
   output: { path: z.string(), restoredVersion: z.number(), version: z.number().describe('the new current version'), size: z.number() },
   mutates: true,
-  readOnlyHint: false,
   destructiveHint: true,
   idempotentHint: false,
   async run(a, s) {
@@ -139,10 +135,7 @@ const diff = tool({
     removed: z.array(z.string()).optional(),
     changed: z.array(z.string()).optional(),
   },
-  mutates: false,
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
+  ...READ_ONLY,
   async run(a, s) {
     const versions = a.from_version !== undefined || a.to_version !== undefined;
     const points = a.from !== undefined || a.to !== undefined;
@@ -237,7 +230,6 @@ const snapshotSave = tool({
   input: { name: z.string().optional().describe("e.g. 'before-refactor'") },
   output: snapshotShape.shape,
   mutates: true,
-  readOnlyHint: false,
   destructiveHint: false,
   idempotentHint: false,
   async run(a, s) {
@@ -252,10 +244,7 @@ const snapshotList = tool({
   description: 'The snapshots of the vault, oldest first: name, the operation number it names, time, who saved it, and whether snapshot_restore saved it automatically.',
   input: {},
   output: { snapshots: z.array(snapshotShape) },
-  mutates: false,
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
+  ...READ_ONLY,
   async run(_a, s) {
     const snaps = (await s.vault.listSnapshots()).map((x) => ({ name: x.name, seq: x.seq, time: iso(x.timeMs), actor: x.actor, auto: x.auto }));
     const text = snaps.length === 0 ? 'no snapshots' : snaps.map((x) => `${x.name}  ${x.time}  #${x.seq}  ${x.actor}${x.auto ? '  (auto)' : ''}`).join('\n');
@@ -280,7 +269,6 @@ const snapshotRestore = tool({
   },
   mutates: true,
   wholeVault: true,
-  readOnlyHint: false,
   destructiveHint: true,
   idempotentHint: false,
   async run(a, s) {
@@ -315,10 +303,7 @@ const audit = tool({
     since: z.string().optional().describe("only operations at or after this time: ISO 8601, or '10m', '2h', '3d' ago"),
   },
   output: { records: z.array(auditRecord) },
-  mutates: false,
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
+  ...READ_ONLY,
   async run(a, s) {
     const filter: AuditFilter = { limit: a.limit ?? 50 };
     if (a.op && a.op.length > 0) filter.ops = a.op;

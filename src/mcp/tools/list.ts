@@ -1,7 +1,7 @@
 // Tools that look at folders: list_directory, directory_tree, find.
 import { z } from 'zod';
 import { globToRegExp } from '../../util/glob.js';
-import { tool, pathArg, atArg, humanBytes, FILE_TYPES, type ToolDef } from '../common.js';
+import { tool, pathArg, atArg, humanBytes, FILE_TYPES, type ToolDef, READ_ONLY } from '../common.js';
 
 const int = (min: number, max: number): z.ZodNumber => z.number().int().min(min).max(max);
 const byName = (a: { name: string }, b: { name: string }): number => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name));
@@ -28,10 +28,7 @@ const listDirectory = tool({
     at: atArg,
   },
   output: { path: z.string(), entries: z.array(entryShape), total: z.number(), truncated: z.boolean() },
-  mutates: false,
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
+  ...READ_ONLY,
   async run(a, s) {
     const offset = a.offset ?? 0;
     const limit = a.limit ?? 1000;
@@ -81,10 +78,7 @@ const directoryTree = tool({
     at: atArg,
   },
   output: { path: z.string(), entries: z.array(treeEntry), directories: z.number(), files: z.number(), truncated: z.boolean() },
-  mutates: false,
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
+  ...READ_ONLY,
   async run(a, s) {
     const limit = a.limit ?? 2000;
     const r = await s.readAt(a.at, async (ops) => {
@@ -133,10 +127,7 @@ const find = tool({
     at: atArg,
   },
   output: { path: z.string(), matches: z.array(findEntry), truncated: z.boolean() },
-  mutates: false,
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
+  ...READ_ONLY,
   async run(a, s) {
     const limit = a.limit ?? 1000;
     const byPath = a.pattern !== undefined && a.pattern.includes('/');

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { vfsError } from '../../errors.js';
 import type { Memory, MemoryHit, KvInfo, Session as MemSession, StreamEntry } from '../../api/memory.js';
-import { tool, utf8OrUndefined, humanBytes, oneLine, type ToolDef } from '../common.js';
+import { tool, utf8OrUndefined, humanBytes, oneLine, type ToolDef, READ_ONLY } from '../common.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER): z.ZodNumber => z.number().int().min(min).max(max);
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -63,7 +63,6 @@ const memoryAdd = tool({
   },
   output: memoryShape,
   mutates: true,
-  readOnlyHint: false,
   destructiveHint: false,
   idempotentHint: false,
   async run(a, s) {
@@ -85,10 +84,7 @@ const memorySearch = tool({
     limit: int(1, 1000).optional().describe('most hits to return (default 10)'),
   },
   output: { hits: z.array(hitSchema) },
-  mutates: false,
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
+  ...READ_ONLY,
   async run(a, s) {
     const hits = (await s.vault.memorySearch(a.query, { tags: a.tags, limit: a.limit })).map((h: MemoryHit) => ({ ...memOut(h), score: h.score }));
     const text = hits.length === 0 ? 'no memories match' : hits.map((h) => `${memLine(h)}  (score ${h.score.toFixed(3)})`).join('\n');
@@ -102,10 +98,7 @@ const memoryGet = tool({
   description: 'One memory by id, with its whole text, tags, time and who added it. ENOENT if there is no such memory (never added, or forgotten).',
   input: { id: memoryId },
   output: memoryShape,
-  mutates: false,
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
+  ...READ_ONLY,
   async run(a, s) {
     const m = memOut(await s.vault.memoryGet(a.id));
     return { text: `${memLine(m)}\n\n${m.text}`, data: m };
@@ -124,10 +117,7 @@ const memoryList = tool({
     limit: int(1, 10_000).optional().describe('most memories to return (default 50)'),
   },
   output: { memories: z.array(memorySchema) },
-  mutates: false,
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
+  ...READ_ONLY,
   async run(a, s) {
     const memories = (await s.vault.memoryList({ tags: a.tags, since: a.since, limit: a.limit ?? 50 })).map(memOut);
     return { text: memories.length === 0 ? 'no memories' : memories.map(memLine).join('\n'), data: { memories } };
@@ -141,7 +131,6 @@ const memoryForget = tool({
   input: { id: memoryId },
   output: memoryShape,
   mutates: true,
-  readOnlyHint: false,
   destructiveHint: true,
   idempotentHint: false,
   async run(a, s) {
@@ -176,10 +165,7 @@ const kvGet = tool({
     'ENOENT if the key does not exist or has expired.',
   input: { key: keyArg, encoding: encodingArg.describe("'base64' to get the value as base64 even when it is text") },
   output: { ...kvInfoShape, value: z.string(), encoding: z.enum(['utf8', 'base64']) },
-  mutates: false,
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
+  ...READ_ONLY,
   async run(a, s) {
     const e = await s.vault.kvGet(a.key);
     const v = bytesOut(e.value, a.encoding);
@@ -204,7 +190,6 @@ const kvSet = tool({
   },
   output: kvInfoShape,
   mutates: true,
-  readOnlyHint: false,
   destructiveHint: true,
   idempotentHint: false,
   async run(a, s) {
@@ -220,7 +205,6 @@ const kvDelete = tool({
   input: { key: keyArg, if_version: ifVersion },
   output: kvInfoShape,
   mutates: true,
-  readOnlyHint: false,
   destructiveHint: true,
   idempotentHint: false,
   async run(a, s) {
@@ -238,10 +222,7 @@ const kvList = tool({
     limit: int(1, 100_000).optional().describe('most keys to return (default 1000)'),
   },
   output: { keys: z.array(kvInfoSchema), truncated: z.boolean() },
-  mutates: false,
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
+  ...READ_ONLY,
   async run(a, s) {
     const limit = a.limit ?? 1000;
     const all = await s.vault.kvList(a.prefix);
@@ -291,7 +272,6 @@ const sessionStart = tool({
   },
   output: sessionShape,
   mutates: true,
-  readOnlyHint: false,
   destructiveHint: false,
   idempotentHint: false,
   async run(a, s) {
@@ -306,10 +286,7 @@ const sessionGet = tool({
   description: 'One session by id: intent, payload, start and end times, who started it. ENOENT if there is no such session.',
   input: { id: sessionId },
   output: sessionShape,
-  mutates: false,
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
+  ...READ_ONLY,
   async run(a, s) {
     const x = sessOut(await s.vault.sessionGet(a.id));
     return { text: sessLine(x) + (x.payload !== undefined ? `\npayload: ${JSON.stringify(x.payload)}` : ''), data: x };
@@ -325,10 +302,7 @@ const sessionList = tool({
     limit: int(1, 10_000).optional().describe('most sessions to return (default 50)'),
   },
   output: { sessions: z.array(sessionSchema) },
-  mutates: false,
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
+  ...READ_ONLY,
   async run(a, s) {
     const sessions = (await s.vault.sessionList({ intent: a.intent, limit: a.limit ?? 50 })).map(sessOut);
     return { text: sessions.length === 0 ? 'no sessions' : sessions.map(sessLine).join('\n'), data: { sessions } };
@@ -342,7 +316,6 @@ const sessionEnd = tool({
   input: { id: sessionId },
   output: sessionShape,
   mutates: true,
-  readOnlyHint: false,
   destructiveHint: false,
   idempotentHint: false,
   async run(a, s) {
@@ -370,7 +343,6 @@ const streamAppend = tool({
   },
   output: { key: z.string(), offset: z.number().describe('byte offset where this append starts'), size: z.number(), next: z.number().describe('the stream length after it: where the next append will start') },
   mutates: true,
-  readOnlyHint: false,
   destructiveHint: false,
   idempotentHint: false,
   async run(a, s) {
@@ -402,10 +374,7 @@ const streamRead = tool({
     encoding: encodingArg.describe("'base64' to get data as base64 even when it is text"),
   },
   output: { key: z.string(), entries: z.array(entrySchema), next: z.number().describe('give this as `from` to read on'), more: z.boolean().describe('true: more appends follow now') },
-  mutates: false,
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
+  ...READ_ONLY,
   async run(a, s) {
     const limit = a.limit ?? 100;
     const entries: z.infer<typeof entrySchema>[] = [];
@@ -437,10 +406,7 @@ const stateGet = tool({
   description: "The vault's current agent state: one JSON value that agents publish with state_set (status, progress, current task...), with its version, time and who set it. `exists` is false if it was never set.",
   input: {},
   output: { exists: z.boolean(), version: z.number().optional(), time: z.string().optional(), actor: z.string().optional(), value: z.unknown().optional() },
-  mutates: false,
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
+  ...READ_ONLY,
   async run(_a, s) {
     const st = await s.vault.stateGet();
     if (!st) return { text: 'no agent state has been set', data: { exists: false } };
@@ -458,7 +424,6 @@ const stateSet = tool({
   input: { value: z.unknown().describe('the new state: any JSON value') },
   output: { version: z.number(), time: z.string(), actor: z.string() },
   mutates: true,
-  readOnlyHint: false,
   destructiveHint: true,
   idempotentHint: false,
   async run(a, s) {

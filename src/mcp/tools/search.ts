@@ -5,7 +5,7 @@ import type { FileOps } from '../../api/fileops.js';
 import { globToRegExp } from '../../util/glob.js';
 import { grepFiles, type GrepFile } from '../../search/grep.js';
 import { searchFiles } from '../../search/substring.js';
-import { tool, pathArg, atArg, type ToolDef } from '../common.js';
+import { tool, pathArg, atArg, type ToolDef, READ_ONLY } from '../common.js';
 import type { Session } from '../session.js';
 
 const int = (min: number, max: number): z.ZodNumber => z.number().int().min(min).max(max);
@@ -43,10 +43,7 @@ const grep = tool({
     skipped: z.array(z.object({ path: z.string(), reason: z.enum(['binary', 'too large']) })),
     truncated: z.boolean().describe('max_results was reached; there may be more'),
   },
-  mutates: false,
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
+  ...READ_ONLY,
   async run(a, s) {
     const include = a.include === undefined ? undefined : globToRegExp(a.include);
     const r = await s.readAt(a.at, async (ops) => {
@@ -93,10 +90,7 @@ const search = tool({
     filesSearched: z.number(),
     truncated: z.boolean(),
   },
-  mutates: false,
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
+  ...READ_ONLY,
   async run(a, s) {
     const r = await s.readAt(a.at, async (ops) => {
       const start = await s.resolve(ops, a.path ?? '/', true);
