@@ -5,9 +5,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { openMemory } from '../src/storage/memory/engine.js';
-import { TextIndex } from '../src/memory/text/index.js';
-import { formatQuery, parseQuery, type QueryNode } from '../src/memory/text/query.js';
-import { tokenize } from '../src/memory/text/tokenize.js';
+import { TextIndex } from '../src/text/index.js';
+import { formatQuery, parseQuery, type QueryNode } from '../src/text/query.js';
+import { tokenize } from '../src/text/tokenize.js';
 import { code } from './helpers/errors.js';
 
 describe('query language', () => {

@@ -31,7 +31,7 @@ import {
 } from '../memory/streams.js';
 import { KEEP, currentState, setState, statesAfter, type AgentState } from '../memory/state.js';
 import { markerFor, notifyChange, subscribe, type ChangeSource } from '../memory/notify.js';
-import { parseQuery } from '../memory/text/query.js';
+import { parseQuery } from '../text/query.js';
 
 export type { Memory, MemoryHit, KvEntry, KvInfo, Session, StreamEntry, StreamHead, AppendResult, TrimResult, AgentState };
 

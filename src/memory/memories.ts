@@ -10,8 +10,8 @@ import { scan } from '../storage/contract.js';
 import type { WriteScope } from '../core/scope.js';
 import { decodeJson, encodeJson } from '../core/records.js';
 import { joinKey, namePrefix, readU64, u64 } from './common.js';
-import { TextIndex } from './text/index.js';
-import type { QueryNode } from './text/query.js';
+import { TextIndex } from '../text/index.js';
+import type { QueryNode } from '../text/query.js';
 
 export interface Memory {
   id: number;

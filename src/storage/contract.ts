@@ -35,6 +35,18 @@ export const COLLECTIONS = {
   streams: { large: true }, // name + 0x00 + offset -> time + appended bytes
   stream_heads: { large: false }, // name -> first/next offset, counts, times
   agent_state: { large: false }, // version -> state record (the newest is the current state)
+  // Tags and metadata on files (src/tags; docs/tags.md), keyed by inode so they follow renames.
+  tag_defs: { large: false }, // tag name -> definition (colour, time created)
+  file_tags: { large: false }, // ino + tag name -> empty
+  tag_files: { large: false }, // tag name + 0x00 + ino -> empty
+  file_meta: { large: false }, // ino + key -> value
+  // Search over file content (src/search; docs/search.md).
+  search_queue: { large: false }, // seq + ino -> empty: files whose content changed, not yet indexed
+  search_terms: { large: false }, // shared full-text index (engines without their own): term -> df
+  search_postings: { large: false }, // shared full-text index: term + 0x00 + first ino -> block
+  search_docs: { large: false }, // ino -> what the full-text index holds for it (content id)
+  grep_trigrams: { large: false }, // trigram index for grep: trigram + first ino -> block of inos
+  grep_docs: { large: false }, // ino -> the trigrams indexed for it (to remove them on change)
 } as const;
 export type Collection = keyof typeof COLLECTIONS;
 export const COLLECTION_NAMES = Object.keys(COLLECTIONS) as Collection[];

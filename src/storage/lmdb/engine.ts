@@ -37,7 +37,7 @@ import { fsyncPath } from '../fsync.js';
 const locks = new LockRegistry(() => new Mutex());
 const DB_OPTIONS = { keyEncoding: 'binary', encoding: 'binary' } as const;
 /** Headroom over today's collections: maxDbs is fixed per open and cheap. */
-const MAX_DBS = 32;
+const MAX_DBS = 128;
 // lmdb-js TransactionFlags: ABORTABLE | SYNCHRONOUS_COMMIT, plus NO_SYNC_FLUSH (MDB_NOSYNC).
 const TXN_DURABLE = 0x3 as TransactionFlags;
 const TXN_NO_SYNC = 0x10003 as TransactionFlags;

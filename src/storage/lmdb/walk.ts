@@ -14,7 +14,7 @@ async function walk(dir: string): Promise<string[]> {
   const problems: string[] = [];
   checkDataFile(dir, COLLECTION_NAMES);
   const { open } = await import('lmdb');
-  const root = open<Buffer, Buffer>({ path: dir, noSubdir: false, maxDbs: 32, readOnly: true, overlappingSync: false, ...DB_OPTIONS });
+  const root = open<Buffer, Buffer>({ path: dir, noSubdir: false, maxDbs: 128, readOnly: true, overlappingSync: false, ...DB_OPTIONS });
   // Open the databases first: in read-only mode each openDB ends the current read transaction.
   const names = new Set([...root.getKeys()].map((k) => dbName(k as Buffer)));
   const dbs = COLLECTION_NAMES.filter((c) => names.has(c)).map((c) => [c, root.openDB<Buffer, Buffer>(c, DB_OPTIONS)] as const);

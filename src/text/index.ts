@@ -14,8 +14,8 @@
 // and then, for a word far more common than the candidates left, looks up only the blocks
 // holding the candidates instead of reading the word's whole list; NOT does the same for its
 // right side. So "rare common" costs about as much as "rare".
-import type { Collection, ReadTx, WriteTx } from '../../storage/contract.js';
-import { prefixEnd, scan } from '../../storage/contract.js';
+import type { Collection, ReadTx, WriteTx } from '../storage/contract.js';
+import { prefixEnd, scan } from '../storage/contract.js';
 import type { QueryNode } from './query.js';
 import { termPositions } from './tokenize.js';
 import { BLOCK, MAX_BLOCK, appendToBlock, blockKey, countOf, decodeAll, decodeBlock, encodeBlock, firstIdOf, lastIdOf, type Posting as BlockPosting } from './blocks.js';

@@ -12,7 +12,7 @@
 // Operators are upper case; lower-case "and", "or", "not" are ordinary words. Precedence, from
 // tightest: NOT, AND, OR. A bare word holding punctuation ("foo.bar", "e-mail") is the phrase
 // of its parts, as FTS5 treats a quoted one. Errors are VfsError EINVAL with a one-line reason.
-import { vfsError } from '../../errors.js';
+import { vfsError } from '../errors.js';
 import { fold, tokenize } from './tokenize.js';
 
 export type QueryNode =
