@@ -23,3 +23,4 @@ export { forkVault, type ForkOptions, type ForkResult } from './api/fork.js';
 export type { PruneOptions, PruneResult, PrunedFile, GcOptions, GcResult, GcCounts, CompactResult, MaintainOptions, MaintainResult, UsageStats, UsageStatsOptions, FileVersionCount, VaultConfig, PruneStrategy, RetentionPolicy } from './api/retention.js';
 export type { Memory, MemoryHit, AddMemoryOptions, SearchMemoryOptions, ListMemoryOptions, KvEntry, KvInfo, KvSetOptions, Session, StartSessionOptions, StreamEntry, StreamHead, StreamReadOptions, AppendResult, TrimResult, AgentState, WatchOptions } from './api/memory.js';
 export type { QueryNode } from './text/query.js';
+export type { SearchOptions, SearchResult, SearchHit, Snippet, IndexStatus } from './api/search.js';

@@ -56,7 +56,10 @@ class EngineRunner implements Runner {
     }
   }
   async logRefusal(intent: Intent, code: string): Promise<void> {
-    await withWrite(this.engine, this.settings, (s) => s.refused(intent.op, intent.paths, code));
+    await withWrite(this.engine, this.settings, async (s) => {
+      await s.refused(intent.op, intent.paths, code);
+      if (intent.info) s.note(intent.info);
+    });
   }
 }
 
@@ -311,6 +314,26 @@ export class Vault extends FileOps {
   /** Remove one vault setting; returns the new settings. */
   async unsetConfig(key: string): Promise<import('./retention.js').VaultConfig> {
     return (await import('./retention.js')).unsetConfig(this.engine, this.runner.settings, key);
+  }
+
+  // ---- search (src/api/search.ts, loaded on first use) ----
+
+  /**
+   * Ranked full-text search over the files' text (BM25): words, "phrases", prefix*, AND, OR,
+   * NOT, ( ). Best first, each hit with a snippet. See docs/search.md.
+   */
+  async search(query: string, opts: import('./search.js').SearchOptions = {}): Promise<import('./search.js').SearchResult> {
+    return (await import('./search.js')).search(this.hctx, query, opts);
+  }
+
+  /** What the search indexes hold and how far they have caught up. */
+  async searchStatus(): Promise<import('./search.js').IndexStatus> {
+    return (await import('./search.js')).searchStatus(this.hctx);
+  }
+
+  /** Drop the search indexes and build them again from the files. */
+  async rebuildSearchIndex(): Promise<import('./search.js').IndexStatus> {
+    return (await import('./search.js')).rebuildSearch(this.hctx);
   }
 
   // ---- memory ----

@@ -11,6 +11,7 @@ import { prefixEnd, scan } from '../storage/contract.js';
 import { vfsError } from '../errors.js';
 import { readVaultConfig, type VaultConfig } from './vault-config.js';
 import { autoPrune } from './retention.js';
+import { contentChanged } from './indexing.js';
 import {
   META_NEXT_INO,
   META_SEQ,
@@ -170,6 +171,8 @@ export class WriteScope extends ReadScope {
     const v = direntValue(ino, type);
     await this.tx.put('dirents', direntKey(parent, name), v);
     await this.tx.put('dirent_log', direntLogKey(parent, name, this.currentSeq), v);
+    // Where the inode lives, for search hits (an inode has one entry: no hard links).
+    await this.tx.put('parents', inodeKey(ino), direntKey(parent, name));
   }
 
   async unlink(parent: number, name: string): Promise<void> {
@@ -183,6 +186,7 @@ export class WriteScope extends ReadScope {
     this.dirty.delete(ino);
     this.inodes.delete(ino);
     await this.tx.del('inodes', inodeKey(ino));
+    await this.tx.del('parents', inodeKey(ino));
   }
 
   private remember(ino: number): void {
@@ -235,10 +239,14 @@ export class WriteScope extends ReadScope {
     const cfg = await this.account();
     // Files whose content changed here get the vault's automatic pruning (prune_strategy).
     const pruneInos: number[] = [];
+    const changes: { ino: number; before: Inode | null; after: Inode | null }[] = [];
     for (const [ino, old] of this.before) {
       if (old?.type === 'file' && this.dirty.has(ino) && this.inodes.get(ino)?.version !== old.version) pruneInos.push(ino);
+      const after = this.dirty.has(ino) ? this.inodes.get(ino) ?? null : null;
+      if (old?.type === 'file' || after?.type === 'file') changes.push({ ino, before: old, after });
     }
     this.before.clear();
+    if (changes.length > 0) await contentChanged(this.tx, this.currentSeq, changes, this.settings.chunkSize);
     for (const ino of this.dirty) {
       const node = this.inodes.get(ino)!;
       const v = encodeJson(node);

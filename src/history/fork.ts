@@ -14,6 +14,7 @@ import type { Collection, Engine, Entry, RangeOptions, ReadTx } from '../storage
 import { COLLECTION_NAMES, scan } from '../storage/contract.js';
 import { HASH_BYTES } from '../content/chunks.js';
 import { PENDING_PREFIX } from '../content/pending.js';
+import { META_SEARCH } from '../core/indexing.js';
 import { META_USAGE, withWrite, type Usage, type VaultSettings } from '../core/scope.js';
 import {
   META_SEQ,
@@ -139,6 +140,7 @@ export async function trimMeta(engine: Engine, seq: number): Promise<void> {
 export async function rebuildCurrent(read: Reader, dst: Engine, seq: number, settings: VaultSettings): Promise<Usage> {
   await deleteWhere(dst, 'dirents', {}, () => true);
   await deleteWhere(dst, 'inodes', {}, () => true);
+  await deleteWhere(dst, 'parents', {}, () => true);
   const w = new BatchWriter(dst);
   const usage: Usage = { files: 0, bytes: 0 };
   const root = await read((tx) => new HistoricalScope(tx, settings, seq).inode(ROOT_INO));
@@ -161,6 +163,7 @@ export async function rebuildCurrent(read: Reader, dst: Engine, seq: number, set
           seen.add(c.ino);
           rows.push(['dirents', direntKey(dir, c.name), direntValue(c.ino, node.type)]);
           rows.push(['inodes', inodeKey(c.ino), encodeJson(node)]);
+          rows.push(['parents', inodeKey(c.ino), direntKey(dir, c.name)]);
           if (node.type === 'directory') folders.push(c.ino);
           else if (node.type === 'file') {
             usage.files++;
@@ -176,7 +179,7 @@ export async function rebuildCurrent(read: Reader, dst: Engine, seq: number, set
 }
 
 /** The collections streamInto() treats specially; any other is copied whole. */
-const HANDLED = new Set<Collection>(['meta', 'inodes', 'dirents', 'oplog', 'inode_log', 'dirent_log', 'chunks', 'manifests']);
+const HANDLED = new Set<Collection>(['meta', 'inodes', 'dirents', 'parents', 'oplog', 'inode_log', 'dirent_log', 'chunks', 'manifests']);
 
 export interface StreamStats {
   rows: number;
@@ -264,7 +267,11 @@ export async function finishFork(
   await withWrite(dst, { chunkSize: record.chunkSize, actor }, async (s) => {
     await s.tx.put('meta', META_VAULT, encodeJson(record));
     await s.tx.put('meta', META_SEQ, u64(seq));
-    if (usage) await s.tx.put('meta', META_USAGE, encodeJson(usage));
+    if (usage) {
+      await s.tx.put('meta', META_USAGE, encodeJson(usage));
+      // The tree was rebuilt as of S: the search indexes are rebuilt before the fork's first search.
+      await s.tx.del('meta', META_SEARCH);
+    }
     await s.begin('vault.fork', ['/'], { ...info, seq });
   });
   return record;

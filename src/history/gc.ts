@@ -11,7 +11,7 @@ import type { Engine, ReadTx, WriteTx } from '../storage/contract.js';
 import { scan } from '../storage/contract.js';
 import { HASH_BYTES } from '../content/chunks.js';
 import { PENDING_TTL_MS, listPendingMarkers } from '../content/pending.js';
-import { decodeJson, type Inode } from '../core/records.js';
+import { encodeJson, decodeJson, type Inode } from '../core/records.js';
 import { withWrite, type VaultSettings } from '../core/scope.js';
 
 export interface GcOptions {
@@ -73,6 +73,11 @@ async function mark(tx: ReadTx, chunkSize: number): Promise<Marks> {
   };
   for await (const e of scan(tx, 'inodes')) await markNode(e.value);
   for await (const e of scan(tx, 'inode_log')) await markNode(e.value);
+  // The shared search index reads a file's old text back to take its words out (src/search).
+  for await (const e of scan(tx, 'search_docs')) {
+    const { h, s } = decodeJson<{ h: string; s: number }>(e.value);
+    await markNode(encodeJson({ type: 'file', size: s, hash: h }));
+  }
   return m;
 }
 

@@ -41,6 +41,7 @@ export const COLLECTIONS = {
   tag_files: { large: false }, // tag name + 0x00 + ino -> empty
   file_meta: { large: false }, // ino + key -> value
   // Search over file content (src/search; docs/search.md).
+  parents: { large: false }, // ino -> parent ino(8) + name: where a search hit lives (checked against dirents)
   search_queue: { large: false }, // seq + ino -> empty: files whose content changed, not yet indexed
   search_terms: { large: false }, // shared full-text index (engines without their own): term -> df
   search_postings: { large: false }, // shared full-text index: term + 0x00 + first ino -> block
@@ -81,11 +82,47 @@ export interface ReadTx {
   range(coll: Collection, opts?: RangeOptions): Promise<Entry[]>;
   /** Number of entries in the range, capped by `limit` like range() (may be computed by scanning). */
   count(coll: Collection, opts?: RangeOptions): Promise<number>;
+  /** The engine's own full-text index (present exactly when supports.fullText). */
+  readonly fullText?: FullTextRead;
 }
 
 export interface WriteTx extends ReadTx {
   put(coll: Collection, key: Bytes, value: Bytes): Promise<void>;
   del(coll: Collection, key: Bytes): Promise<void>;
+  /** The engine's own full-text index (present exactly when supports.fullText). */
+  readonly fullText?: FullTextWrite;
+}
+
+/**
+ * A full-text query, already parsed (src/text/query.ts parses the language): a phrase is one or
+ * more folded words in a row (one word is a phrase of one), its last word a prefix when
+ * `prefix`; AND, OR and NOT (documents of `pos` without those of `neg`) combine them.
+ */
+export type TextQuery =
+  | { kind: 'phrase'; terms: string[]; prefix: boolean }
+  | { kind: 'and'; children: TextQuery[] }
+  | { kind: 'or'; children: TextQuery[] }
+  | { kind: 'not'; pos: TextQuery; neg: TextQuery };
+
+/**
+ * An engine's own full-text index over documents numbered by the caller. The caller tokenizes
+ * (src/text/tokenize.ts): a document is its words, folded, separated by single spaces, so every
+ * engine and the shared index see exactly the same words. Scores are BM25 (k1 1.2, b 0.75,
+ * FTS5's idf), higher is better. Reads see the transaction's own writes.
+ */
+export interface FullTextRead {
+  /** Matching documents and their scores; the `limit` best only when given (ties: higher id first). */
+  match(query: TextQuery, limit?: number): Promise<Map<number, number>>;
+  /** Documents indexed. */
+  count(): Promise<number>;
+  has(id: number): Promise<boolean>;
+}
+
+export interface FullTextWrite extends FullTextRead {
+  /** Index document `id` with these words, replacing what it held. */
+  put(id: number, words: string): Promise<void>;
+  del(id: number): Promise<void>;
+  clear(): Promise<void>;
 }
 
 export interface Capabilities {
@@ -93,7 +130,7 @@ export interface Capabilities {
   persistent: boolean;
   /** Several processes may open the store at once, with serialisable writes. */
   multiProcess: boolean;
-  /** The engine has its own full-text index (used by the search layer when it lands). */
+  /** The engine has its own full-text index (tx.fullText); others get the shared one in src/search. */
   fullText: boolean;
   /** A copy of the store can share unchanged data with the original (forks). */
   cheapCopy: boolean;

@@ -104,6 +104,61 @@ export class TextIndex {
     await tx.put(this.layout.terms, STATS_KEY, Buffer.from(JSON.stringify({ docs: st.docs + 1, totalLen: st.totalLen + length })));
   }
 
+  /**
+   * Index many documents at once (none of them indexed yet): postings are gathered per word, so
+   * each word costs one read of its last block and a few writes, however many documents hold
+   * it. Ids above every indexed id (new files) append; others are inserted in place.
+   */
+  async addMany(tx: WriteTx, docs: { id: number; text: string }[]): Promise<void> {
+    if (docs.length === 0) return;
+    const byTerm = new Map<string, BlockPosting[]>();
+    let totalLen = 0;
+    for (const d of [...docs].sort((a, b) => a.id - b.id)) {
+      const { terms, length } = termPositions(d.text);
+      totalLen += length;
+      for (const [term, positions] of terms) {
+        const p: BlockPosting = { id: d.id, tf: positions.length, len: length, positions };
+        const list = byTerm.get(term);
+        if (list) list.push(p);
+        else byTerm.set(term, [p]);
+      }
+    }
+    for (const [term, ps] of byTerm) {
+      const prefix = termPrefix(term);
+      const [last] = await tx.range(this.layout.postings, { prefix, reverse: true, limit: 1 });
+      let added = 0;
+      if (last === undefined || ps[0].id > lastIdOf(last.value)) {
+        let i = 0;
+        if (last !== undefined && countOf(last.value) < BLOCK) {
+          let block = last.value;
+          for (; i < ps.length && countOf(block) < BLOCK; i++) block = appendToBlock(block, ps[i]);
+          await tx.put(this.layout.postings, last.key, block);
+        }
+        for (; i < ps.length; i += BLOCK) {
+          const part = ps.slice(i, i + BLOCK);
+          await tx.put(this.layout.postings, blockKey(prefix, part[0].id), encodeBlock(part));
+        }
+        added = ps.length;
+      } else {
+        for (const p of ps) if (await this.insert(tx, prefix, p)) added++;
+      }
+      if (added > 0) await tx.put(this.layout.terms, termKey(term), u32((await this.df(tx, term)) + added));
+    }
+    const st = await this.stats(tx);
+    await tx.put(this.layout.terms, STATS_KEY, Buffer.from(JSON.stringify({ docs: st.docs + docs.length, totalLen: st.totalLen + totalLen })));
+  }
+
+  /** Drop the whole index. */
+  async clear(tx: WriteTx): Promise<void> {
+    for (const coll of [this.layout.terms, this.layout.postings]) {
+      for (;;) {
+        const page = await tx.range(coll, { limit: 1000 });
+        if (page.length === 0) break;
+        for (const e of page) await tx.del(coll, e.key);
+      }
+    }
+  }
+
   /** The block that holds (or would hold) `id`: the last one starting at or before it, else the first. */
   private async blockFor(tx: ReadTx, prefix: Buffer, id: number): Promise<{ key: Buffer; value: Buffer } | undefined> {
     const [at] = await tx.range(this.layout.postings, { gte: prefix, lte: blockKey(prefix, id), reverse: true, limit: 1 });

@@ -13,13 +13,11 @@
 // tightest: NOT, AND, OR. A bare word holding punctuation ("foo.bar", "e-mail") is the phrase
 // of its parts, as FTS5 treats a quoted one. Errors are VfsError EINVAL with a one-line reason.
 import { vfsError } from '../errors.js';
+import type { TextQuery } from '../storage/contract.js';
 import { fold, tokenize } from './tokenize.js';
 
-export type QueryNode =
-  | { kind: 'phrase'; terms: string[]; prefix: boolean }
-  | { kind: 'and'; children: QueryNode[] }
-  | { kind: 'or'; children: QueryNode[] }
-  | { kind: 'not'; pos: QueryNode; neg: QueryNode };
+/** The parsed query; the storage contract defines its shape (engines with their own index take it). */
+export type QueryNode = TextQuery;
 
 /** Queries longer than this are refused (an agent's runaway query should fail, not grind). */
 export const MAX_QUERY_CHARS = 4096;

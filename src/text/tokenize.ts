@@ -1,13 +1,19 @@
-// Words for the full-text index: the rules of SQLite FTS5's unicode61 tokenizer (the search
-// issue's index on sqlite), so that the same text and query find the same things on every
-// engine. A token is a run of letters and digits (any script; anything else separates),
-// folded to lower case with diacritics removed ("Café" -> "cafe"). No stemming, no stop words.
-// Positions count every token, so a phrase never matches across a word the index skipped.
+// Words for the full-text indexes, made here for every engine: SQLite's FTS5 is handed these
+// words ready-made (see ftsWords), so the same text and query find the same things everywhere.
+// A token is a run of letters and digits (any script; anything else separates), folded to
+// lower case with diacritics removed ("Café" -> "cafe"). Chinese and Japanese write without
+// spaces, so each Han, Hiragana or Katakana character is a token of its own and a query word
+// in them becomes a phrase of characters ("東京" finds 東京 inside any sentence). No stemming,
+// no stop words. Positions count every token, so a phrase never matches across a skipped word.
 
 /** Longer tokens (hashes, base64 blobs) are not indexed: they bloat the index and are never typed. */
 export const MAX_TERM_BYTES = 200;
 
-const WORD = /[\p{L}\p{N}\p{Co}]+/gu;
+// The 'v' flag (set subtraction) is in Node 20's V8; built from a string for tsc's ES2022 target.
+const CJK = '[\\p{sc=Han}\\p{sc=Hiragana}\\p{sc=Katakana}]';
+const WORD = new RegExp(`${CJK}|[[\\p{L}\\p{N}\\p{Co}]--${CJK}]+`, 'gv');
+/** Stands in for a token too long to index, so FTS5 counts positions and lengths as we do. */
+const SKIPPED = '\u{F0000}';
 const MARKS = /\p{M}+/gu;
 
 export interface Token {
@@ -44,4 +50,18 @@ export function termPositions(text: string): { terms: Map<string, number[]>; len
     else terms.set(t.term, [t.pos]);
   }
   return { terms, length: count };
+}
+
+/**
+ * A text as FTS5 gets it: the folded tokens separated by single spaces (with SQLite's 'ascii'
+ * tokenizer, which splits on ASCII non-alphanumerics only, FTS5 sees exactly these words), a
+ * placeholder for each token too long to index. Also returns the token count (the length).
+ */
+export function ftsWords(text: string): { words: string; length: number } {
+  const parts: string[] = [];
+  for (const m of fold(text).matchAll(WORD)) {
+    const term = m[0];
+    parts.push(Buffer.byteLength(term) <= MAX_TERM_BYTES ? term : SKIPPED);
+  }
+  return { words: parts.join(' '), length: parts.length };
 }

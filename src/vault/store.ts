@@ -7,6 +7,7 @@ import { isVfsError, vfsError, VfsError } from '../errors.js';
 import type { Engine } from '../storage/contract.js';
 import { isEngineKind, openEngine } from '../storage/engines.js';
 import { DEFAULT_CHUNK_SIZE } from '../content/chunks.js';
+import { META_SEARCH, SEARCH_FORMAT } from '../core/indexing.js';
 import { FORMAT_VERSION, META_VAULT, ROOT_INO, decodeJson, encodeJson, type VaultRecord } from '../core/records.js';
 import { META_USAGE, withWrite } from '../core/scope.js';
 import { defaultActor } from './actor.js';
@@ -94,6 +95,7 @@ export async function createStore(
       await s.begin('vault.create', ['/'], { backend });
       await s.tx.put('meta', META_VAULT, encodeJson(record));
       await s.tx.put('meta', META_USAGE, encodeJson({ files: 0, bytes: 0 }));
+      await s.tx.put('meta', META_SEARCH, encodeJson({ format: SEARCH_FORMAT, seq: 0 }));
       const t = record.createdMs;
       await s.setInode({ ino: ROOT_INO, type: 'directory', mode: 0o755, size: 0, mtimeMs: t, ctimeMs: t, birthtimeMs: t, version: 1 });
     });

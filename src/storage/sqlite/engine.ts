@@ -16,7 +16,8 @@ import { COLLECTION_NAMES } from '../contract.js';
 import { oneLine } from '../messages.js';
 import { LockRegistry, Mutex } from '../mutex.js';
 import { BUSY_SLICE_MS, fromSqlite, whileBusy } from './errors.js';
-import { createSchema, inspect, judge, missingTables, preflight } from './schema.js';
+import { createSchema, inspect, judge, needsSchema, preflight } from './schema.js';
+import { FTS_TABLE, FtsStatements } from './fulltext.js';
 import { readSqliteSettings, type SqliteSettings } from './settings.js';
 import { CollectionStatements, ControlStatements } from './statements.js';
 import { SqliteReadTx, SqliteWriteTx, type Session } from './tx.js';
@@ -41,6 +42,7 @@ class SqliteEngine implements Engine, Session {
   private closed = false;
   private ctl: ControlStatements;
   private colls = new Map<Collection, CollectionStatements>();
+  private ftsStatements: FtsStatements | undefined;
 
   constructor(
     readonly db: Database.Database,
@@ -63,6 +65,11 @@ class SqliteEngine implements Engine, Session {
       this.colls.set(coll, st);
     }
     return st;
+  }
+
+  fts(): FtsStatements | undefined {
+    if (!this.ftsStatements && this.tables.has(FTS_TABLE)) this.ftsStatements = new FtsStatements(this.db);
+    return this.ftsStatements;
   }
 
   private live(): void {
@@ -318,7 +325,7 @@ export async function openSqlite(opts: OpenOptions): Promise<Engine> {
     }
     await configure(db, settings, path, readOnly);
     let tables = shape.tables;
-    if (!readOnly && missingTables(shape).length > 0) {
+    if (!readOnly && needsSchema(shape)) {
       // Re-run whole on BUSY: better-sqlite3 rolls the transaction back, and createSchema
       // looks again at what exists, since another process may have created it meanwhile.
       await whileBusy(() => db.transaction(() => createSchema(db, path)).immediate(), settings.busyTimeoutMs, path);

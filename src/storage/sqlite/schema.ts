@@ -5,6 +5,7 @@ import type Database from 'better-sqlite3';
 import { vfsError } from '../../errors.js';
 import { COLLECTION_NAMES, type Collection } from '../contract.js';
 import { createTableSql } from './statements.js';
+import { CREATE_FTS_SQL, FTS_TABLE } from './fulltext.js';
 
 /** PRAGMA application_id of every store: "AVFS". Tells our files from other SQLite databases. */
 export const APPLICATION_ID = 0x41564653;
@@ -71,9 +72,15 @@ export function missingTables(shape: Shape): Collection[] {
   return COLLECTION_NAMES.filter((c) => !shape.tables.has(c));
 }
 
+/** True when the store lacks a table this version uses (a store made by an older version). */
+export function needsSchema(shape: Shape): boolean {
+  return missingTables(shape).length > 0 || !shape.tables.has(FTS_TABLE);
+}
+
 /** Run inside a write transaction: another process may be creating the same store right now. */
 export function createSchema(db: Database.Database, path: string): void {
   const shape = inspect(db);
   if (judge(shape, path) === 'blank') db.pragma(`application_id = ${APPLICATION_ID}`);
   for (const c of missingTables(shape)) db.exec(createTableSql(c));
+  if (!shape.tables.has(FTS_TABLE)) db.exec(CREATE_FTS_SQL);
 }

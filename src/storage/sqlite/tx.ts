@@ -2,12 +2,13 @@
 // BEGIN; these only run statements, and refuse to once the transaction is over (a tx used after
 // its callback returned would otherwise write outside any transaction).
 import type Database from 'better-sqlite3';
-import type { Bytes, Collection, Entry, RangeOptions, ReadTx, WriteTx } from '../contract.js';
+import type { Bytes, Collection, Entry, FullTextWrite, RangeOptions, ReadTx, WriteTx } from '../contract.js';
 import { MAX_KEY_BYTES, checkKey, emptyBounds, toBounds } from '../contract.js';
 import { vfsError } from '../../errors.js';
 import { toBuffer } from '../bytes.js';
 import { fromSqlite, isBusy, whileBusy } from './errors.js';
 import { rangeParams, type CollectionStatements } from './statements.js';
+import type { FtsStatements } from './fulltext.js';
 
 export interface Session {
   readonly path: string;
@@ -15,6 +16,8 @@ export interface Session {
   readonly busyTimeoutMs: number;
   /** Statements for a collection, or undefined if its table does not exist (read-only old store). */
   statements(coll: Collection): CollectionStatements | undefined;
+  /** The FTS5 table's statements, or undefined if the table does not exist (read-only old store). */
+  fts(): FtsStatements | undefined;
 }
 
 /** A key the contract forbids can be stored nowhere, so reading it finds nothing. */
@@ -29,7 +32,21 @@ function sqlLimit(limit: number | undefined): number {
 
 export class SqliteReadTx implements ReadTx {
   finished = false;
+  private ftsView: FullTextWrite | undefined;
   constructor(protected s: Session) {}
+
+  get fullText(): FullTextWrite | undefined {
+    if (!this.ftsView) {
+      const fts = this.s.fts();
+      if (fts) {
+        this.ftsView = fts.bind((fn) => {
+          if (this.finished) throw new Error('storage transaction already finished: use the tx only inside its callback');
+          return this.run(fn);
+        });
+      }
+    }
+    return this.ftsView;
+  }
 
   protected table(coll: Collection): CollectionStatements | undefined {
     if (this.finished) throw new Error('storage transaction already finished: use the tx only inside its callback');

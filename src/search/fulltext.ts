@@ -1,0 +1,140 @@
+// Ranked full-text search over the vault's files: the query goes to the engine's own index
+// (FTS5) or to the shared one, both BM25; then the path and tag filters, each hit's current
+// path (from its parent pointer, checked against the folder entry), and a snippet from its text.
+import type { ReadTx } from '../storage/contract.js';
+import { scan } from '../storage/contract.js';
+import { vfsError } from '../errors.js';
+import { ROOT_INO, decodeJson, direntKey, inodeKey, parseDirent, readU64, type Inode } from '../core/records.js';
+import { readContent } from '../content/chunks.js';
+import { INDEX_MAX_BYTES, textOf } from '../core/indexing.js';
+import { TextIndex } from '../text/index.js';
+import { positivePhrases, type QueryNode } from '../text/query.js';
+import { sharedText } from './shared-fulltext.js';
+import { makeSnippet, snippetTerms, type Snippet } from './snippet.js';
+
+export interface SearchQuery {
+  query: QueryNode;
+  /** Only files at or below this absolute vault path. */
+  under?: string;
+  /** Only files carrying every one of these tags. */
+  tags?: string[];
+  limit: number;
+  /** Count every matching file (after the filters), not only the `limit` returned. */
+  count?: boolean;
+  snippets: boolean;
+  chunkSize: number;
+}
+
+export interface SearchHit {
+  path: string;
+  /** BM25 relevance, higher is better (comparable within one search only). */
+  score: number;
+  size: number;
+  version: number;
+  mtime: Date;
+  snippet?: Snippet;
+}
+
+export interface SearchResult {
+  hits: SearchHit[];
+  /** Matching files in all (only when asked for with `count`, or when it was free). */
+  total?: number;
+  /** More files matched than were returned. */
+  more: boolean;
+}
+
+/** Where an inode is: walk parent pointers up, checking each against the folder's entry. */
+class Paths {
+  private dirs = new Map<number, string | null>([[ROOT_INO, '']]);
+  constructor(private tx: ReadTx) {}
+
+  async of(ino: number): Promise<string | undefined> {
+    const p = await this.prefix(ino, 0);
+    return p === null ? undefined : p;
+  }
+
+  private async prefix(ino: number, depth: number): Promise<string | null> {
+    const known = this.dirs.get(ino);
+    if (known !== undefined) return known;
+    if (depth > 4096) return null;
+    const raw = await this.tx.get('parents', inodeKey(ino));
+    let out: string | null = null;
+    if (raw !== undefined) {
+      const parent = readU64(raw);
+      const name = raw.subarray(8).toString();
+      const entry = await this.tx.get('dirents', direntKey(parent, name));
+      if (entry !== undefined && parseDirent(entry).ino === ino) {
+        const up = await this.prefix(parent, depth + 1);
+        if (up !== null) out = `${up}/${name}`;
+      }
+    }
+    this.dirs.set(ino, out);
+    return out;
+  }
+}
+
+/** The files that carry every tag (ENOENT for a tag that does not exist). */
+async function taggedFiles(tx: ReadTx, tags: string[]): Promise<Set<number>> {
+  let acc: Set<number> | undefined;
+  for (const tag of tags) {
+    if (!(await tx.has('tag_defs', Buffer.from(tag)))) throw vfsError('ENOENT', undefined, `no such tag "${tag}"`);
+    const prefix = Buffer.concat([Buffer.from(tag), Buffer.from([0])]);
+    const set = new Set<number>();
+    for await (const e of scan(tx, 'tag_files', { prefix })) {
+      const ino = readU64(e.key, prefix.length);
+      if (!acc || acc.has(ino)) set.add(ino);
+    }
+    acc = set;
+  }
+  return acc ?? new Set();
+}
+
+const within = (path: string, under: string | undefined): boolean =>
+  under === undefined || under === '/' || path === under || path.startsWith(under + '/');
+
+export async function searchFiles(tx: ReadTx, q: SearchQuery): Promise<SearchResult> {
+  const tagged = q.tags && q.tags.length > 0 ? await taggedFiles(tx, q.tags) : undefined;
+  const filtered = tagged !== undefined || (q.under !== undefined && q.under !== '/');
+  const fts = tx.fullText;
+  // Ranked candidates, best first. With no filter and no count, FTS5 ranks and cuts itself.
+  let ranked: { id: number; score: number }[];
+  let all = true;
+  if (fts && !filtered && !q.count) {
+    const best = await fts.match(q.query, q.limit + 1);
+    ranked = [...best].map(([id, score]) => ({ id, score }));
+    all = ranked.length <= q.limit;
+  } else {
+    const scores = fts ? await fts.match(q.query) : await sharedText.evaluate(tx, q.query);
+    if (tagged) for (const id of scores.keys()) if (!tagged.has(id)) scores.delete(id);
+    ranked = TextIndex.top(scores, filtered || q.count ? scores.size : q.limit + 1);
+  }
+  const paths = new Paths(tx);
+  const terms = snippetTerms(positivePhrases(q.query));
+  const hits: SearchHit[] = [];
+  let total = 0;
+  let more = false;
+  for (const r of ranked) {
+    const path = await paths.of(r.id);
+    if (path === undefined || !within(path, q.under)) continue;
+    total++;
+    if (hits.length >= q.limit) {
+      more = true;
+      if (!q.count) break;
+      continue;
+    }
+    const raw = await tx.get('inodes', inodeKey(r.id));
+    if (raw === undefined) continue;
+    const node = decodeJson<Inode>(raw);
+    const hit: SearchHit = { path, score: r.score, size: node.size, version: node.version, mtime: new Date(node.mtimeMs) };
+    if (q.snippets && node.type === 'file' && node.size <= INDEX_MAX_BYTES) {
+      const text = textOf(await readContent(tx, { hash: node.hash ?? '', size: node.size }, q.chunkSize));
+      const s = text === undefined ? undefined : makeSnippet(text, terms);
+      if (s) hit.snippet = s;
+    }
+    hits.push(hit);
+  }
+  if (!all && !more) more = true;
+  const result: SearchResult = { hits, more };
+  if (q.count || (all && !more)) result.total = total;
+  return result;
+}

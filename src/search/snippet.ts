@@ -1,0 +1,95 @@
+// The snippet shown with a search hit: the line of the file that best matches the query, cut to
+// a readable width around its first match, with the matching words marked. Made from the file's
+// text, not from the index, so it reads the same whichever index found the file.
+import { fold } from '../text/tokenize.js';
+
+export interface Snippet {
+  /** 1-based line number in the file. */
+  line: number;
+  text: string;
+  /** [start, end) character offsets in `text` of the words that matched. */
+  highlights: [number, number][];
+}
+
+export interface SnippetTerms {
+  /** Folded words a match may be; a prefix term matches any word starting with it. */
+  words: Set<string>;
+  prefixes: string[];
+}
+
+const CJK = '[\\p{sc=Han}\\p{sc=Hiragana}\\p{sc=Katakana}]';
+// Tokens of the original text (marks kept inside a word so offsets stay the original's).
+const TOKEN = new RegExp(`${CJK}|[[\\p{L}\\p{N}\\p{Co}\\p{M}]--${CJK}]+`, 'gv');
+const WIDTH = 200;
+/** A huge file's snippet is looked for in its first part only: a hit must answer quickly. */
+const MAX_SCAN_CHARS = 2 * 1024 * 1024;
+
+export function snippetTerms(phrases: { terms: string[]; prefix: boolean }[]): SnippetTerms {
+  const words = new Set<string>();
+  const prefixes: string[] = [];
+  for (const p of phrases) {
+    p.terms.forEach((t, i) => (p.prefix && i === p.terms.length - 1 ? prefixes.push(t) : words.add(t)));
+  }
+  return { words, prefixes };
+}
+
+function matches(terms: SnippetTerms, word: string): boolean {
+  const f = fold(word);
+  return terms.words.has(f) || terms.prefixes.some((p) => f.startsWith(p));
+}
+
+/** The best line: the most distinct query words, the earliest on a tie. Undefined when none matches. */
+export function makeSnippet(text: string, terms: SnippetTerms): Snippet | undefined {
+  const needles = [...terms.words, ...terms.prefixes];
+  let best: { line: number; start: number; end: number; hits: [number, number][]; distinct: number } | undefined;
+  let start = 0;
+  let line = 1;
+  const limit = Math.min(text.length, MAX_SCAN_CHARS);
+  while (start <= limit) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const raw = text.slice(start, end);
+    // Cheap test first: most lines hold none of the words at all.
+    const lower = raw.toLowerCase();
+    if (needles.some((n) => lower.includes(n)) || /[^\x00-\x7f]/.test(raw)) {
+      const hits: [number, number][] = [];
+      const seen = new Set<string>();
+      for (const m of raw.matchAll(TOKEN)) {
+        if (matches(terms, m[0])) {
+          hits.push([m.index!, m.index! + m[0].length]);
+          seen.add(fold(m[0]));
+        }
+      }
+      if (hits.length > 0 && (!best || seen.size > best.distinct)) {
+        best = { line, start, end, hits, distinct: seen.size };
+        if (seen.size >= terms.words.size + terms.prefixes.length) break;
+      }
+    }
+    start = end + 1;
+    line++;
+  }
+  if (!best) return undefined;
+  const full = text.slice(best.start, best.end).replace(/\r$/, '');
+  // Cut around the first match; keep whole characters (no split surrogate pairs).
+  let from = 0;
+  if (full.length > WIDTH) from = Math.max(0, Math.min(best.hits[0][0] - 40, full.length - WIDTH));
+  const chars = Array.from(full.slice(from, from + WIDTH + 1)).join('').slice(0, WIDTH);
+  const lead = full.slice(0, from).trimStart().length > 0 ? '…' : '';
+  const body = lead + chars.replace(/\t/g, ' ');
+  const shift = lead.length - from;
+  const highlights = best.hits
+    .map(([s, e]) => [s + shift, e + shift] as [number, number])
+    .filter(([s, e]) => s >= lead.length && e <= body.length);
+  return { line: best.line, text: body, highlights };
+}
+
+/** The snippet with its matches wrapped in `open`/`close` (ANSI colour on a terminal, ** otherwise). */
+export function markSnippet(s: Snippet, open: string, close: string): string {
+  let out = '';
+  let at = 0;
+  for (const [a, b] of s.highlights) {
+    out += s.text.slice(at, a) + open + s.text.slice(a, b) + close;
+    at = b;
+  }
+  return out + s.text.slice(at);
+}
