@@ -1,9 +1,8 @@
-// The engines behind the MCP grep and search tools (src/search/): line numbers across batches,
+// The regex engine behind grep (src/search/grep.ts): line numbers across batches,
 // limits, skipped files, and the time limit that stops a catastrophic pattern.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { grepFiles, type GrepFile } from '../src/search/grep.js';
-import { searchFiles } from '../src/search/substring.js';
 import { isVfsError } from '../src/errors.js';
 
 async function* files(entries: Record<string, string | Buffer>): AsyncGenerator<GrepFile> {
@@ -66,27 +65,5 @@ describe('grepFiles', () => {
       ok.matches.map((m) => m.line),
       [1],
     );
-  });
-});
-
-describe('searchFiles (substring)', () => {
-  it('finds the query case-insensitively, ranks by occurrences, gives line snippets', async () => {
-    const r = await searchFiles(files({ '/one': 'Hello world\n', '/two': 'hello\nHELLO again, hello\n', '/none': 'nothing', '/bin': Buffer.from([0, 1]) }), 'hello');
-    assert.deepEqual(
-      r.results.map((x) => [x.path, x.count]),
-      [
-        ['/two', 3],
-        ['/one', 1],
-      ],
-    );
-    assert.deepEqual(
-      r.results[0].snippets.map((s) => s.line),
-      [1, 2, 2],
-    );
-    assert.equal(r.filesSearched, 3);
-    const limited = await searchFiles(files({ '/a': 'x', '/b': 'x' }), 'x', { limit: 1 });
-    assert.equal(limited.results.length, 1);
-    assert.equal(limited.truncated, true);
-    await assert.rejects(searchFiles(files({}), '  '), (e) => isVfsError(e, 'EINVAL'));
   });
 });

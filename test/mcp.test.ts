@@ -61,7 +61,7 @@ describe('avfs mcp over stdio', () => {
     assert.equal(byName.get('snapshot_restore')!.annotations!.destructiveHint, true);
     assert.equal(byName.get('append_file')!.annotations!.destructiveHint, false);
     assert.equal(byName.get('create_directory')!.annotations!.idempotentHint, true);
-    assert.match(byName.get('search')!.description!, /substring/i);
+    assert.match(byName.get('search')!.description!, /BM25/);
   });
 
   it('files: write, read (offset, limit), append, edit (dry run, all or nothing), stat, read several', async () => {
@@ -216,17 +216,21 @@ describe('avfs mcp over stdio', () => {
     await fails(c, 'grep', { pattern: '(unclosed' }, 'EINVAL', /invalid regular expression/);
 
     const r = await call(c, 'search', { query: 'todo', path: '/src' });
-    const rd = r.structuredContent as { engine: string; note: string; results: { path: string; count: number }[] };
-    assert.equal(rd.engine, 'substring');
-    assert.match(rd.note, /substring/);
-    assert.match(textOf(r), /substring search/);
+    const rd = r.structuredContent as { query: string; hits: { path: string; score: number; line?: number; snippet?: string }[]; more: boolean };
+    // Ranked: three TODOs in a short file beat one in a longer one.
     assert.deepEqual(
-      rd.results.map((x) => [x.path, x.count]),
+      rd.hits.map((x) => [x.path, x.line]),
       [
-        ['/src/b.md', 3],
+        ['/src/b.md', 1],
         ['/src/a.ts', 1],
       ],
     );
+    assert.ok(rd.hits[0].score >= rd.hits[1].score);
+    assert.match(textOf(r), /^\/src\/b\.md:1: todo list$/m);
+    const phrase = await ok<{ hits: { path: string }[] }>(c, 'search', { query: '"twice todo" OR fix*' });
+    assert.deepEqual(phrase.hits.map((h) => h.path).sort(), ['/src/a.ts', '/src/b.md']);
+    await fails(c, 'search', { query: '"unclosed' }, 'EINVAL', /closing quote/);
+    await fails(c, 'search', { query: 'todo', path: '/nowhere' }, 'ENOENT');
   });
 
   it('history: file_history, read_file version and at, diff, restore_version, snapshots, audit', async () => {
@@ -666,8 +670,8 @@ describe('avfs mcp --root', () => {
     // Walks show links but never follow them.
     const g = await ok<{ matches: unknown[] }>(c, 'grep', { pattern: 'secret', ignore_case: true });
     assert.equal(g.matches.length, 0);
-    const sr = await ok<{ results: unknown[] }>(c, 'search', { query: 'secret' });
-    assert.equal(sr.results.length, 0);
+    const sr = await ok<{ hits: unknown[] }>(c, 'search', { query: 'secret' });
+    assert.equal(sr.hits.length, 0);
     const tree = await ok<{ entries: { path: string }[] }>(c, 'directory_tree', { max_depth: 10 });
     assert.ok(tree.entries.every((e) => !e.path.includes('private') && !e.path.startsWith('/sub')));
     const f = await ok<{ matches: { path: string }[] }>(c, 'find', { pattern: '*.md' });

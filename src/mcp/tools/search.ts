@@ -1,10 +1,9 @@
 // Tools that look inside files: grep (regular expressions, safe against patterns that
-// backtrack forever) and search (for now a plain substring search; see src/search/).
+// backtrack forever) and search (ranked full text over the search index; see src/search/).
 import { z } from 'zod';
 import type { FileOps } from '../../api/fileops.js';
 import { globToRegExp } from '../../util/glob.js';
 import { grepFiles, type GrepFile } from '../../search/grep.js';
-import { searchFiles } from '../../search/substring.js';
 import { tool, pathArg, atArg, type ToolDef, READ_ONLY } from '../common.js';
 import type { Session } from '../session.js';
 
@@ -63,47 +62,45 @@ const grep = tool({
   },
 });
 
-const NOTE = 'plain case-insensitive substring search over file contents (not ranked full-text search: no index, no query syntax, no stemming); files ranked by number of occurrences';
-
 const search = tool({
   name: 'search',
-  title: 'Search file contents (substring)',
+  title: 'Search file contents (ranked full text)',
   description:
-    'For now a PLAIN SUBSTRING SEARCH: finds text files below a folder containing `query` as written (case-insensitive; spaces and punctuation are part of the query, there are no operators), ' +
-    'ranked by how often it occurs, with a few snippets each. Reads every file, so it is slower on big vaults. Use grep for regular expressions and exact line numbers.',
+    'Full-text search of the text files, most relevant first (BM25), each hit with its best matching line. The query language is SQLite FTS5\'s: ' +
+    'words (all must occur), "exact phrases", prefix*, a OR b, a NOT b, ( ). Case and accents do not matter; words match whole. ' +
+    "E.g. 'retry* AND (timeout OR backoff)' or '\"connection refused\" NOT test'. `path` limits it to a folder, `tags` to files carrying all those tags. " +
+    'Searches the current files (use grep with `at` for the past). Binary files and files over 8 MiB are not indexed; use grep for regular expressions.',
   input: {
-    query: z.string().describe('the text to look for, matched literally and case-insensitively'),
+    query: z.string().describe('the search, in the FTS5 query language'),
     path: pathArg().optional().describe("folder to search (default '/')"),
+    tags: z.array(z.string()).max(32).optional().describe('only files carrying all of these tags'),
     limit: int(1, 500).optional().describe('most files to return (default 20)'),
-    at: atArg,
   },
   output: {
-    engine: z.literal('substring'),
-    note: z.string(),
-    results: z.array(
+    query: z.string().describe('the query as understood'),
+    hits: z.array(
       z.object({
         path: z.string(),
-        count: z.number().describe('occurrences in the file'),
-        snippets: z.array(z.object({ line: z.number(), text: z.string() })),
+        score: z.number().describe('BM25 relevance, higher is better'),
+        line: z.number().optional().describe('line of the snippet (from 1)'),
+        snippet: z.string().optional().describe('the best matching line (cut at 200 characters)'),
       }),
     ),
-    filesSearched: z.number(),
-    truncated: z.boolean(),
+    more: z.boolean().describe('more files match: raise limit'),
   },
   ...READ_ONLY,
   async run(a, s) {
-    const r = await s.readAt(a.at, async (ops) => {
-      const start = await s.resolve(ops, a.path ?? '/', true);
-      return searchFiles(filesBelow(s, ops, start, undefined), a.query, { limit: a.limit ?? 20 });
-    });
-    const lines = [`[${NOTE}]`];
-    for (const h of r.results) {
-      lines.push(`${h.path} (${h.count})`);
-      for (const sn of h.snippets) lines.push(`  ${sn.line}: ${sn.text}`);
-    }
-    if (r.results.length === 0) lines.push(`no file contains "${a.query}" (${r.filesSearched} searched)`);
-    if (r.truncated) lines.push(`[more files match: raise limit]`);
-    return { text: lines.join('\n'), data: { engine: 'substring' as const, note: NOTE, ...r } };
+    const start = await s.read((ops) => s.resolve(ops, a.path ?? '/', true));
+    const r = await s.vault.search(a.query, { path: start, limit: a.limit ?? 20, ...(a.tags ? { tags: a.tags } : {}) });
+    const hits = r.hits.map((h) => ({
+      path: s.out(h.path),
+      score: Number(h.score.toPrecision(6)),
+      ...(h.snippet ? { line: h.snippet.line, snippet: h.snippet.text } : {}),
+    }));
+    const lines = hits.map((h) => (h.snippet !== undefined ? `${h.path}:${h.line}: ${h.snippet}` : h.path));
+    if (hits.length === 0) lines.push(`no file matches ${r.query}`);
+    if (r.more) lines.push('[more files match: raise limit]');
+    return { text: lines.join('\n'), data: { query: r.query, hits, more: r.more } };
   },
 });
 
