@@ -182,6 +182,9 @@ export class WriteScope extends ReadScope {
 
   /** The inode is gone from the current tree (its history rows stay). */
   async dropInode(ino: number): Promise<void> {
+    // What it was matters at the end (usage counters, search indexes): rm -r drops inodes it
+    // never read.
+    if (!this.before.has(ino) && !this.inodes.has(ino)) await this.inode(ino);
     this.remember(ino);
     this.dirty.delete(ino);
     this.inodes.delete(ino);
