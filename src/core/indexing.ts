@@ -8,7 +8,7 @@
 import type { ReadTx, WriteTx } from '../storage/contract.js';
 import { readContent } from '../content/chunks.js';
 import { ftsWords } from '../text/tokenize.js';
-import { u64, type Inode } from './records.js';
+import { decodeJson, encodeJson, inodeKey, u64, type Inode } from './records.js';
 
 /** Files larger than this are not indexed for search or grep's index (grep still reads them). */
 export const INDEX_MAX_BYTES = 8 * 1024 * 1024;
@@ -57,11 +57,45 @@ export interface SearchState {
 
 export const queueKey = (seq: number, ino: number): Buffer => Buffer.concat([u64(seq), u64(ino)]);
 
+/**
+ * search_docs: ino -> {"h": content id, "s": size} of the text the full-text index (FTS5, or
+ * the shared one) holds for the file. Taking a file's words out needs the words it went in
+ * with: they are read back by this content id (content is immutable, and gc keeps what
+ * search_docs names).
+ */
+export interface DocRecord {
+  h: string;
+  s: number;
+}
+
+export async function readDocRecord(tx: ReadTx, ino: number): Promise<DocRecord | undefined> {
+  const raw = await tx.get('search_docs', inodeKey(ino));
+  return raw === undefined ? undefined : decodeJson<DocRecord>(raw);
+}
+
+/** The text a doc record names (empty if it cannot be decoded any more: it always could when indexed). */
+export async function recordedText(tx: ReadTx, rec: DocRecord, chunkSize: number): Promise<string> {
+  if (rec.s === 0) return '';
+  return textOf(await readContent(tx, { hash: rec.h, size: rec.s }, chunkSize)) ?? '';
+}
+
+/** True when the index already holds exactly this document. */
+export const holds = (rec: DocRecord | undefined, doc: IndexDoc | undefined): boolean =>
+  rec !== undefined && doc !== undefined && rec.h === doc.hash && rec.s === doc.size;
+
 /** The engine's own index entry for one file (FTS5 on SQLite): its words, or nothing. */
-export async function indexInline(tx: WriteTx, ino: number, doc: IndexDoc | undefined): Promise<void> {
+export async function indexInline(tx: WriteTx, ino: number, doc: IndexDoc | undefined, chunkSize: number): Promise<void> {
   const fts = tx.fullText!;
-  if (doc === undefined) await fts.del(ino);
-  else await fts.put(ino, ftsWords(doc.text).words);
+  const rec = await readDocRecord(tx, ino);
+  if (holds(rec, doc)) return;
+  if (rec !== undefined) {
+    await fts.del(ino, ftsWords(await recordedText(tx, rec, chunkSize)).words);
+    await tx.del('search_docs', inodeKey(ino));
+  }
+  if (doc !== undefined) {
+    await fts.put(ino, ftsWords(doc.text).words);
+    await tx.put('search_docs', inodeKey(ino), encodeJson({ h: doc.hash, s: doc.size } satisfies DocRecord));
+  }
 }
 
 /**
@@ -80,6 +114,6 @@ export async function contentChanged(
     if (!wasFile && !isFile) continue;
     if (wasFile && isFile && before!.hash === after!.hash && before!.size === after!.size) continue;
     await tx.put('search_queue', queueKey(seq, ino), Buffer.alloc(0));
-    if (tx.fullText) await indexInline(tx, ino, await indexDoc(tx, after ?? undefined, chunkSize));
+    if (tx.fullText) await indexInline(tx, ino, await indexDoc(tx, after ?? undefined, chunkSize), chunkSize);
   }
 }

@@ -89,7 +89,7 @@ export async function catchUp(engine: Engine, chunkSize: number): Promise<CatchU
           if (index.updateMany) await index.updateMany(tx, items);
           else for (const { ino, doc } of items) await index.update(tx, ino, doc);
         }
-        if (state.rebuild && tx.fullText) for (const { ino, doc } of items) await indexInline(tx, ino, doc);
+        if (state.rebuild && tx.fullText) for (const { ino, doc } of items) await indexInline(tx, ino, doc, chunkSize);
         const handled = new Set(items.map((i) => i.ino));
         let seq = state.seq;
         for (const r of rows) {
@@ -119,7 +119,10 @@ export async function rebuild(engine: Engine, chunkSize: number): Promise<CatchU
     await engine.write(async (tx) => {
       await clearCollection(tx, 'search_queue');
       await clearCollection(tx, 'parents');
-      if (tx.fullText) await tx.fullText.clear();
+      if (tx.fullText) {
+        await tx.fullText.clear();
+        await clearCollection(tx, 'search_docs');
+      }
       for (const index of indexes) await index.clear(tx);
       // Every file into the queue, and every entry's parent pointer again (a vault made before
       // they existed has none).
@@ -143,7 +146,7 @@ export async function rebuild(engine: Engine, chunkSize: number): Promise<CatchU
   return catchUp(engine, chunkSize);
 }
 
-async function clearCollection(tx: WriteTx, coll: 'search_queue' | 'parents'): Promise<void> {
+async function clearCollection(tx: WriteTx, coll: 'search_queue' | 'parents' | 'search_docs'): Promise<void> {
   for (;;) {
     const page = await tx.range(coll, { limit: 1000 });
     if (page.length === 0) return;

@@ -4,29 +4,15 @@
 //
 //   search_terms     term -> document frequency; 0x00 'stats' -> corpus stats
 //   search_postings  term 0x00 first ino -> a block of postings
-//   search_docs      ino -> {"h": content id, "s": size} of the text indexed for it
-//
-// To take a file's old words out, the index needs the old text: it reads it back by the content
-// id it recorded (content is immutable, and gc keeps whatever search_docs names).
+//   search_docs      ino -> the content id and size of the text indexed for it (DocRecord in
+//                    src/core/indexing.ts: how a file's old words are found to take them out)
 import type { ReadTx, WriteTx } from '../storage/contract.js';
-import { scan } from '../storage/contract.js';
-import { readContent } from '../content/chunks.js';
-import { decodeJson, encodeJson, inodeKey, readU64 } from '../core/records.js';
-import { textOf, type IndexDoc } from '../core/indexing.js';
+import { encodeJson, inodeKey, readU64 } from '../core/records.js';
+import { holds, readDocRecord, recordedText, type DocRecord, type IndexDoc } from '../core/indexing.js';
 import { TextIndex } from '../text/index.js';
 import type { ContentIndex } from './content-index.js';
 
 export const sharedText = new TextIndex({ terms: 'search_terms', postings: 'search_postings', idf: 'fts5' });
-
-interface DocRecord {
-  h: string;
-  s: number;
-}
-
-/** Content ids the shared index holds text of (gc keeps them). */
-export async function* indexedHashes(tx: ReadTx): AsyncGenerator<string> {
-  for await (const e of scan(tx, 'search_docs')) yield decodeJson<DocRecord>(e.value).h;
-}
 
 export async function sharedDocCount(tx: ReadTx): Promise<number> {
   return (await sharedText.stats(tx)).docs;
@@ -45,25 +31,18 @@ export class SharedFullText implements ContentIndex {
     const adds: { id: number; text: string }[] = [];
     for (const { ino, doc } of items) {
       const key = inodeKey(ino);
-      const raw = await tx.get('search_docs', key);
-      const old = raw === undefined ? undefined : decodeJson<DocRecord>(raw);
-      if (old !== undefined && doc !== undefined && old.h === doc.hash && old.s === doc.size) continue;
+      const old = await readDocRecord(tx, ino);
+      if (holds(old, doc)) continue;
       if (old !== undefined) {
-        await this.removeOld(tx, ino, old);
+        await sharedText.remove(tx, ino, await recordedText(tx, old, this.chunkSize));
         await tx.del('search_docs', key);
       }
       if (doc !== undefined) {
         adds.push({ id: ino, text: doc.text });
-        await tx.put('search_docs', key, encodeJson({ h: doc.hash, s: doc.size }));
+        await tx.put('search_docs', key, encodeJson({ h: doc.hash, s: doc.size } satisfies DocRecord));
       }
     }
     await sharedText.addMany(tx, adds);
-  }
-
-  private async removeOld(tx: WriteTx, ino: number, old: DocRecord): Promise<void> {
-    const text = old.s === 0 ? '' : textOf(await readContent(tx, { hash: old.h, size: old.s }, this.chunkSize));
-    // The record only ever names text it indexed; undecodable now would mean damage.
-    await sharedText.remove(tx, ino, text ?? '');
   }
 
   async clear(tx: WriteTx): Promise<void> {

@@ -119,9 +119,10 @@ export interface FullTextRead {
 }
 
 export interface FullTextWrite extends FullTextRead {
-  /** Index document `id` with these words, replacing what it held. */
+  /** Index document `id` (not indexed now) with these words. */
   put(id: number, words: string): Promise<void>;
-  del(id: number): Promise<void>;
+  /** Take document `id` out; `words` must be exactly those it was put with. */
+  del(id: number, words: string): Promise<void>;
   clear(): Promise<void>;
 }
 

@@ -1,9 +1,11 @@
 // The SQLite engine's full-text index: an FTS5 table written in the same transaction as the
-// rest of a write. It is contentless (the text is already in the vault, as chunks) with
-// contentless_delete, so a document is replaced or dropped by its number alone. The caller
-// hands FTS5 its words ready-made (src/text/tokenize.ts, ftsWords) and the 'ascii' tokenizer
-// splits only on the spaces between them, so FTS5 indexes exactly the words the shared index
-// of the other engines holds, and bm25() ranks them with the same formula.
+// rest of a write. It is contentless (the text is already in the vault, as chunks), so taking a
+// document out needs the words it was indexed with; the caller keeps track (search_docs) and
+// hands them back. (contentless_delete=1 would drop a row by number alone, but then FTS5 never
+// takes the row's words out of its corpus totals, and every rewrite would skew bm25()'s
+// average document length.) The caller hands FTS5 its words ready-made (src/text/tokenize.ts,
+// ftsWords) and the 'ascii' tokenizer splits only on the spaces between them, so FTS5 indexes
+// exactly the words the shared index of the other engines holds, and bm25() ranks alike.
 import type Database from 'better-sqlite3';
 import type { FullTextWrite, TextQuery } from '../contract.js';
 
@@ -11,7 +13,7 @@ export const FTS_TABLE = 'search_fts';
 
 export const CREATE_FTS_SQL =
   `CREATE VIRTUAL TABLE IF NOT EXISTS ${FTS_TABLE} USING fts5(` +
-  `body, content='', contentless_delete=1, tokenize='ascii', prefix='2 3')`;
+  `body, content='', tokenize='ascii', prefix='2 3')`;
 
 type Statement = Database.Statement;
 
@@ -40,7 +42,7 @@ export class FtsStatements {
 
   constructor(db: Database.Database) {
     const t = FTS_TABLE;
-    this.del = db.prepare(`DELETE FROM ${t} WHERE rowid = ?`);
+    this.del = db.prepare(`INSERT INTO ${t} (${t}, rowid, body) VALUES ('delete', ?, ?)`);
     this.insert = db.prepare(`INSERT INTO ${t} (rowid, body) VALUES (?, ?)`);
     this.has = db.prepare(`SELECT 1 FROM ${t}_docsize WHERE id = ?`).pluck();
     this.count = db.prepare(`SELECT count(*) FROM ${t}_docsize`).pluck();
@@ -63,13 +65,10 @@ export class FtsStatements {
       count: async () => (await run(() => this.count.get())) as number,
       has: async (id) => (await run(() => this.has.get(id))) !== undefined,
       put: async (id, words) => {
-        await run(() => {
-          this.del.run(id);
-          this.insert.run(id, words);
-        });
+        await run(() => this.insert.run(id, words));
       },
-      del: async (id) => {
-        await run(() => this.del.run(id));
+      del: async (id, words) => {
+        await run(() => this.del.run(id, words));
       },
       clear: async () => {
         await run(() => this.clear.run());
