@@ -11,16 +11,25 @@ import { chunkList, contentFromChunks, putChunks } from '../content/chunks.js';
 import { putPendingMarker, removePendingMarker } from '../content/pending.js';
 import { readVaultConfig } from '../core/vault-config.js';
 import { globToRegExp } from '../util/glob.js';
-import { toStat, type DirEntry, type FindOptions, type Stat, type WalkEntry, type WriteFileOptions } from './types.js';
+import { toStat, type DirEntry, type FindOptions, type Stat, type StatOptions, type WalkEntry, type WriteFileOptions } from './types.js';
+import * as tagsCore from '../tags/tags.js';
+import * as metaCore from '../tags/meta.js';
+import { metaOf, tagsOf } from '../tags/rows.js';
+import { checkColor, checkMetaExport, checkMetaKey, checkMetaValue, checkTag, checkTags, type MetaExport, type MetaMap } from '../tags/rules.js';
+import type { TagChange, TagInfo } from '../tags/tags.js';
 
 /** What a write is, so that a refused one can still be named in the operation log. */
 export interface Intent {
   op: string;
   paths: string[];
+  /** Details for the log record of a refusal (the tag a tag.delete named, say). */
+  info?: Record<string, unknown>;
 }
 
 export interface Runner {
   readonly settings: VaultSettings;
+  /** A view of the past (vault.at): tags and metadata are not kept in history, so it has none. */
+  readonly historical?: boolean;
   read<T>(fn: (s: ReadScope) => Promise<T>): Promise<T>;
   write<T>(fn: (s: WriteScope) => Promise<T>, intent?: Intent): Promise<T>;
 }
@@ -73,14 +82,23 @@ export class FileOps {
     return normalizePath(p, this.cwd);
   }
 
-  async stat(path: string): Promise<Stat> {
+  /** With `{ attrs: true }` the Stat also has the entry's tags and metadata. */
+  async stat(path: string, opts: StatOptions = {}): Promise<Stat> {
     const p = this.abs(path);
-    return this.runner.read(async (s) => toStat(await core.stat(s, p, true)));
+    return this.runner.read(async (s) => this.withAttrs(s, toStat(await core.stat(s, p, true)), opts));
   }
 
-  async lstat(path: string): Promise<Stat> {
+  async lstat(path: string, opts: StatOptions = {}): Promise<Stat> {
     const p = this.abs(path);
-    return this.runner.read(async (s) => toStat(await core.stat(s, p, false)));
+    return this.runner.read(async (s) => this.withAttrs(s, toStat(await core.stat(s, p, false)), opts));
+  }
+
+  /** Add tags and metadata to a Stat when asked for (never on a view of the past: it has none). */
+  private async withAttrs(s: ReadScope, st: Stat, opts: StatOptions): Promise<Stat> {
+    if (!opts.attrs || this.runner.historical) return st;
+    st.tags = await tagsOf(s.tx, st.ino);
+    st.meta = await metaOf(s.tx, st.ino);
+    return st;
   }
 
   async exists(path: string): Promise<boolean> {
@@ -107,15 +125,15 @@ export class FileOps {
   }
 
   /** A folder's entries with their stats (one snapshot); a file lists as itself. */
-  async list(path = '.'): Promise<Stat[]> {
+  async list(path = '.', opts: StatOptions = {}): Promise<Stat[]> {
     const p = this.abs(path);
     return this.runner.read(async (s) => {
       const f = await core.stat(s, p, true);
-      if (f.node.type !== 'directory') return [toStat(await core.stat(s, p, false))];
+      if (f.node.type !== 'directory') return [await this.withAttrs(s, toStat(await core.stat(s, p, false)), opts)];
       const out: Stat[] = [];
       for (const c of await core.children(s, f.ino)) {
         const node = await s.inode(c.ino);
-        if (node) out.push(toStat({ path: joinPath(f.path, c.name), name: c.name, node }));
+        if (node) out.push(await this.withAttrs(s, toStat({ path: joinPath(f.path, c.name), name: c.name, node }), opts));
       }
       return out;
     });
@@ -341,33 +359,42 @@ export class FileOps {
    * Every entry below `path` (and `path` itself at depth 0), parents before children, names in
    * order. Symlinks are reported, never followed. Each folder is read in its own short read.
    */
-  async *walk(path = '.', opts: { maxDepth?: number } = {}): AsyncGenerator<WalkEntry> {
+  async *walk(path = '.', opts: { maxDepth?: number } & StatOptions = {}): AsyncGenerator<WalkEntry> {
+    const so: StatOptions = { attrs: !!opts.attrs };
     // The start is followed if it is a symlink to a folder (as `find dir/` would), else shown as is.
-    const root = await this.stat(path).catch(() => this.lstat(path));
+    const root = await this.stat(path, so).catch(() => this.lstat(path, so));
     yield { path: root.path, depth: 0, stat: root };
-    if (root.type === 'directory') yield* this.walkBelow(root.path, 0, opts.maxDepth ?? Infinity);
+    if (root.type === 'directory') yield* this.walkBelow(root.path, 0, opts.maxDepth ?? Infinity, so);
   }
 
-  private async *walkBelow(path: string, depth: number, maxDepth: number): AsyncGenerator<WalkEntry> {
+  private async *walkBelow(path: string, depth: number, maxDepth: number, so: StatOptions): AsyncGenerator<WalkEntry> {
     if (depth >= maxDepth) return;
     let entries: Stat[];
     try {
-      entries = await this.list(path);
+      entries = await this.list(path, so);
     } catch (e) {
       if ((e as { code?: string }).code === 'ENOENT') return;
       throw e;
     }
     for (const st of entries) {
       yield { path: st.path, depth: depth + 1, stat: st };
-      if (st.type === 'directory') yield* this.walkBelow(st.path, depth + 1, maxDepth);
+      if (st.type === 'directory') yield* this.walkBelow(st.path, depth + 1, maxDepth, so);
     }
   }
 
   /** Entries below `path` that pass every filter given. */
   async *find(path = '.', opts: FindOptions = {}): AsyncGenerator<WalkEntry> {
     const nameRe = opts.name === undefined ? undefined : globToRegExp(opts.name);
-    for await (const e of this.walk(path, { maxDepth: opts.maxDepth })) {
+    let tagged: Set<number> | undefined;
+    if (opts.tag !== undefined) {
+      const tags = checkTags(opts.tag);
+      this.noPast('find by tag');
+      // The inodes with the tags, read once (one index range per tag), then matched during the walk.
+      tagged = await this.runner.read((s) => tagsCore.inosWithTags(s, tags));
+    }
+    for await (const e of this.walk(path, { maxDepth: opts.maxDepth, attrs: !!opts.attrs })) {
       const st = e.stat;
+      if (tagged && !tagged.has(st.ino)) continue;
       if (nameRe && !nameRe.test(st.name)) continue;
       if (opts.type && st.type !== opts.type) continue;
       if (opts.minSize !== undefined && st.size < opts.minSize) continue;
@@ -376,5 +403,129 @@ export class FileOps {
       if (opts.olderThanMs !== undefined && st.mtimeMs >= opts.olderThanMs) continue;
       yield e;
     }
+  }
+
+  // ---- tags and metadata (src/tags; docs/tags.md) ----
+  // Keyed by inode: they follow a file through rename, are copied by copy(), and go with it
+  // when it is removed. Not part of history: a view of the past has none (ENOTSUP).
+
+  private noPast(what: string): void {
+    if (this.runner.historical) throw vfsError('ENOTSUP', undefined, `${what}: tags and metadata are not kept in history (read them on the vault as it is now)`);
+  }
+
+  /** Tag a file or folder (with `recursive` on a folder: every file below it). New tags are defined on the way. */
+  async tag(path: string, tags: string | string[], opts: { recursive?: boolean } = {}): Promise<TagChange> {
+    const p = this.abs(path);
+    const t = checkTags(tags);
+    const recursive = !!opts.recursive;
+    return this.runner.write((s) => tagsCore.tagPath(s, p, t, recursive), { op: 'tag', paths: [p], info: { tags: t } });
+  }
+
+  /** Remove tags (each must exist: ENOENT) from a file or folder, or with `recursive` from every file below a folder. */
+  async untag(path: string, tags: string | string[], opts: { recursive?: boolean } = {}): Promise<TagChange> {
+    const p = this.abs(path);
+    const t = checkTags(tags);
+    const recursive = !!opts.recursive;
+    return this.runner.write((s) => tagsCore.untagPath(s, p, t, recursive), { op: 'untag', paths: [p], info: { tags: t } });
+  }
+
+  /** A file's or folder's tags, in name order. */
+  async tags(path: string): Promise<string[]> {
+    const p = this.abs(path);
+    this.noPast('tags');
+    return this.runner.read(async (s) => (await tagsCore.tagsOfPath(s, p)).tags);
+  }
+
+  /** Every defined tag, in name order, with how many files and folders have it. */
+  async listTags(): Promise<TagInfo[]> {
+    this.noPast('listTags');
+    return this.runner.read((s) => tagsCore.listTags(s));
+  }
+
+  /** Define a tag (EEXIST if it is), with an optional colour (`#rgb` or `#rrggbb`). */
+  async createTag(name: string, opts: { color?: string } = {}): Promise<TagInfo> {
+    const t = checkTag(name);
+    const color = opts.color === undefined ? undefined : checkColor(opts.color);
+    return this.runner.write((s) => tagsCore.createTag(s, t, color), { op: 'tag.create', paths: [], info: { tag: t, target: `tag ${t}` } });
+  }
+
+  /** Delete a tag: from every file that has it, then its definition. ENOENT if there is no such tag. */
+  async deleteTag(name: string): Promise<{ name: string; files: number }> {
+    const t = checkTag(name);
+    return this.runner.write((s) => tagsCore.deleteTag(s, t), { op: 'tag.delete', paths: [], info: { tag: t, target: `tag ${t}` } });
+  }
+
+  /** Rename a tag on every file (ENOENT: no tag `from`; EEXIST: `to` exists). */
+  async renameTag(from: string, to: string): Promise<TagInfo> {
+    const a = checkTag(from);
+    const b = checkTag(to);
+    return this.runner.write((s) => tagsCore.renameTag(s, a, b), { op: 'tag.rename', paths: [], info: { from: a, to: b, target: `tag ${a} -> ${b}` } });
+  }
+
+  /** Give `to` every tag `from` has (its own stay); returns `to`'s tags. */
+  async copyTags(from: string, to: string): Promise<string[]> {
+    const a = this.abs(from);
+    const b = this.abs(to);
+    return (await this.runner.write((s) => tagsCore.copyTags(s, a, b), { op: 'tag.copy', paths: [a, b] })).tags;
+  }
+
+  /** All of a path's metadata, or with `key` that key's value (ENOENT when it is not set). */
+  getMeta(path: string): Promise<MetaMap>;
+  getMeta(path: string, key: string): Promise<string>;
+  async getMeta(path: string, key?: string): Promise<MetaMap | string> {
+    const p = this.abs(path);
+    this.noPast('getMeta');
+    if (key === undefined) return this.runner.read(async (s) => (await metaCore.getMeta(s, p)).meta);
+    const k = checkMetaKey(key);
+    return this.runner.read((s) => metaCore.getMetaValue(s, p, k));
+  }
+
+  /** Set one key (or every key of an object); returns the path's metadata after. */
+  async setMeta(path: string, key: string | MetaMap, value?: string): Promise<MetaMap> {
+    const p = this.abs(path);
+    let pairs: [string, string][];
+    if (typeof key === 'object' && key !== null && !Array.isArray(key)) {
+      pairs = Object.entries(key).map(([k, v]) => [checkMetaKey(k), checkMetaValue(v, k)]);
+      if (pairs.length === 0) throw vfsError('EINVAL', undefined, 'no metadata to set');
+    } else {
+      const k = checkMetaKey(key);
+      pairs = [[k, checkMetaValue(value, k)]];
+    }
+    return (await this.runner.write((s) => metaCore.setMeta(s, p, pairs), { op: 'meta.set', paths: [p], info: { keys: pairs.map(([k]) => k) } })).meta;
+  }
+
+  /** Remove keys (a key that is not set is no error); returns the keys that were removed. */
+  async unsetMeta(path: string, keys: string | string[]): Promise<string[]> {
+    const p = this.abs(path);
+    const list = typeof keys === 'string' ? [keys] : keys;
+    if (!Array.isArray(list) || list.length === 0) throw vfsError('EINVAL', undefined, 'no metadata key given');
+    const ks = [...new Set(list.map(checkMetaKey))];
+    return (await this.runner.write((s) => metaCore.unsetMeta(s, p, ks), { op: 'meta.unset', paths: [p], info: { keys: ks } })).removed;
+  }
+
+  /**
+   * `{"/path": {"key": "value"}}` for `path` (always present, perhaps `{}`) and, for a folder,
+   * every entry below it that has metadata: what importMeta() takes.
+   */
+  async exportMeta(path = '.'): Promise<MetaExport> {
+    const p = this.abs(path);
+    this.noPast('exportMeta');
+    return this.runner.read((s) => metaCore.exportMeta(s, p));
+  }
+
+  /**
+   * Set metadata on many paths at once, from exportMeta()'s shape. Keys given are set, others
+   * kept. All or nothing: a bad shape (EINVAL) or a missing path (ENOENT) changes nothing.
+   */
+  async importMeta(doc: MetaExport): Promise<{ paths: number; keys: number }> {
+    const entries = checkMetaExport(doc);
+    return this.runner.write((s) => metaCore.importMeta(s, entries), { op: 'meta.import', paths: entries.map(([p]) => p) });
+  }
+
+  /** Give `to` every key `from` has (same keys overwritten, others kept); returns `to`'s metadata. */
+  async copyMeta(from: string, to: string): Promise<MetaMap> {
+    const a = this.abs(from);
+    const b = this.abs(to);
+    return (await this.runner.write((s) => metaCore.copyMeta(s, a, b), { op: 'meta.copy', paths: [a, b] })).meta;
   }
 }

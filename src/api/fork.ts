@@ -13,6 +13,7 @@ import { defaultActor } from '../vault/actor.js';
 import type { Usage } from '../core/scope.js';
 import { currentSeq, resolvePoint, type Point } from '../history/at.js';
 import { finishFork, rebuildCurrent, streamInto, trimAfter, trimMeta, type Reader } from '../history/fork.js';
+import { dropOrphanAttrs } from '../tags/rows.js';
 import { openVault } from './open.js';
 import type { Vault } from './vault.js';
 
@@ -177,6 +178,9 @@ export async function forkVault(src: string | Vault, dst: string, opts: ForkOpti
           return { seq, usage: await rebuildCurrent(read, dstEngine, seq, vaultSettings) };
         }));
       }
+      // The tree was rebuilt as of an earlier point: tags and metadata (not kept in history) of
+      // files that were not there then are dropped; the others keep the ones they have now.
+      if (usage) await dropOrphanAttrs(engine);
       const at = point?.label ?? `now (operation ${seq})`;
       const record = await finishFork(engine, source.record, backend, seq, usage, actor, { from, fromId: source.record.id, at, method });
       await engine.sync();

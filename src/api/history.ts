@@ -62,6 +62,7 @@ export async function at(c: Ctx, spec: string | number): Promise<FileOps & { poi
   const p = await point(c, spec);
   const view = new FileOps({
     settings: c.settings,
+    historical: true, // tags and metadata are not kept in history: the view has none
     read: (fn) => c.engine.read((tx) => fn(new HistoricalScope(tx, c.settings, p.seq))),
     write: () => Promise.reject(vfsError('EROFS', undefined, `the vault as of ${p.label} is read-only`)),
   }) as FileOps & { point: Point };

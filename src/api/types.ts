@@ -26,7 +26,20 @@ export interface Stat {
   hash?: string;
   /** Where a symlink points. */
   target?: string;
+  /** The entry's tags, in name order: only when asked for (`{ attrs: true }`), never on a view of the past. */
+  tags?: string[];
+  /** The entry's metadata: only when asked for (`{ attrs: true }`), never on a view of the past. */
+  meta?: Record<string, string>;
 }
+
+/** Options of stat(), lstat(), list(). */
+export interface StatOptions {
+  /** Also load the entry's tags and metadata (Stat.tags, Stat.meta): a little more work per entry. */
+  attrs?: boolean;
+}
+
+export type { TagInfo, TagChange } from '../tags/tags.js';
+export type { MetaMap, MetaExport } from '../tags/rules.js';
 
 export interface DirEntry {
   name: string;
@@ -82,6 +95,10 @@ export interface FindOptions {
   olderThanMs?: number;
   /** How deep to go below the start (0: only the start itself). */
   maxDepth?: number;
+  /** Has this tag (several: every one of them). Not on a view of the past (ENOTSUP). */
+  tag?: string | string[];
+  /** Load each entry's tags and metadata into its Stat. */
+  attrs?: boolean;
 }
 
 export interface WalkEntry {

@@ -7,6 +7,7 @@ import { checkName, dirname, isWithin, joinPath, splitPath, joinNames } from './
 import { decodeJson, direntPrefix, parseDirent, ROOT_INO, u64, type FileType, type Inode } from './records.js';
 import { checkTarget, lookup, resolve, resolveDir, type Found, type Lookup } from './resolve.js';
 import type { ReadScope, WriteScope } from './scope.js';
+import { copyAttrs, dropAttrs } from '../tags/rows.js';
 
 export const DEFAULT_FILE_MODE = 0o644;
 export const DEFAULT_DIR_MODE = 0o755;
@@ -33,6 +34,12 @@ async function touchDir(s: WriteScope, ino: number, node: Inode): Promise<void> 
   const t = now();
   const current = (await s.inode(ino)) ?? node;
   await s.setInode({ ...current, mtimeMs: t, ctimeMs: t }, false);
+}
+
+/** The inode leaves the current tree, and its tags and metadata with it (docs/tags.md). */
+async function drop(s: WriteScope, ino: number): Promise<void> {
+  await s.dropInode(ino);
+  await dropAttrs(s.tx, ino);
 }
 
 async function detach(s: WriteScope, parent: number, name: string): Promise<void> {
@@ -120,7 +127,7 @@ export async function rmdir(s: WriteScope, path: string): Promise<void> {
   if (!(await isEmptyDir(s, r.ino))) throw vfsError('ENOTEMPTY', path);
   await s.begin('rmdir', [path]);
   await detach(s, r.parent, r.name);
-  await s.dropInode(r.ino);
+  await drop(s, r.ino);
 }
 
 // ---- files -------------------------------------------------------------------------------
@@ -266,7 +273,7 @@ export async function unlink(s: WriteScope, path: string): Promise<void> {
   if (r.node.type === 'directory') throw vfsError('EISDIR', path);
   await s.begin('unlink', [path]);
   await detach(s, r.parent, r.name);
-  await s.dropInode(r.ino);
+  await drop(s, r.ino);
 }
 
 /** rm: files and symlinks; folders with `recursive`; nothing and no error with `force`. */
@@ -282,7 +289,7 @@ export async function rm(s: WriteScope, path: string, opts: { recursive?: boolea
   if (r.node.type !== 'directory') {
     await s.begin('unlink', [path]);
     await detach(s, r.parent, r.name);
-    await s.dropInode(r.ino);
+    await drop(s, r.ino);
     return true;
   }
   if (r.ino === ROOT_INO) throw vfsError('EBUSY', '/', 'cannot remove the root folder');
@@ -290,7 +297,7 @@ export async function rm(s: WriteScope, path: string, opts: { recursive?: boolea
   await s.begin('rm', [path], { recursive: true });
   await removeTree(s, r.ino);
   await detach(s, r.parent, r.name);
-  await s.dropInode(r.ino);
+  await drop(s, r.ino);
   return true;
 }
 
@@ -298,7 +305,7 @@ async function removeTree(s: WriteScope, dirIno: number): Promise<void> {
   for (const c of await children(s, dirIno)) {
     if (c.type === 'directory') await removeTree(s, c.ino);
     await s.unlink(dirIno, c.name);
-    await s.dropInode(c.ino);
+    await drop(s, c.ino);
   }
 }
 
@@ -332,7 +339,7 @@ export async function rename(s: WriteScope, from: string, to: string, opts: { no
   checkName(dstName, to);
   if (dst.found) {
     await s.unlink(dstParent, dstName);
-    await s.dropInode(dst.ino);
+    await drop(s, dst.ino);
   }
   await s.unlink(src.parent, src.name);
   await s.link(dstParent, dstName, src.ino, src.node.type);
@@ -372,8 +379,11 @@ async function copyNode(s: WriteScope, node: Inode, to: string, noClobber: boole
   if (node.type === 'directory') {
     if (dst.found) {
       if (dst.node.type !== 'directory') throw vfsError('ENOTDIR', to);
+      await copyAttrs(s.tx, node.ino, dst.ino, true);
     } else {
-      await attach(s, dst.parent, dst.parentNode, dst.name, await newNode(s, 'directory', node.mode));
+      const made = await newNode(s, 'directory', node.mode);
+      await attach(s, dst.parent, dst.parentNode, dst.name, made);
+      await copyAttrs(s.tx, node.ino, made.ino, false);
     }
     for (const c of await children(s, node.ino)) {
       const child = await s.inode(c.ino);
@@ -387,12 +397,14 @@ async function copyNode(s: WriteScope, node: Inode, to: string, noClobber: boole
     if (node.type === 'file' && dst.node.type === 'file') {
       const changed = dst.node.hash !== node.hash || dst.node.size !== node.size;
       await s.setInode({ ...dst.node, hash: node.hash, size: node.size, mode: node.mode, mtimeMs: now(), ctimeMs: now(), version: dst.node.version + (changed ? 1 : 0) }, changed);
+      await copyAttrs(s.tx, node.ino, dst.ino, true);
       return;
     }
     await s.unlink(dst.parent, dst.name);
-    await s.dropInode(dst.ino);
+    await drop(s, dst.ino);
   }
   const fresh = await newNode(s, node.type, node.mode, { hash: node.hash, size: node.size, target: node.target });
   const parentNode = (await s.inode(dst.parent))!;
   await attach(s, dst.parent, parentNode, dst.name, fresh);
+  await copyAttrs(s.tx, node.ino, fresh.ino, false);
 }

@@ -10,6 +10,7 @@ import type { Inode } from '../core/records.js';
 import { ROOT_INO } from '../core/records.js';
 import { joinPath } from '../core/paths.js';
 import { lastVersionAt } from '../core/fs.js';
+import { dropAttrs } from '../tags/rows.js';
 import { HistoricalScope } from './at.js';
 
 export interface RestoreCounts {
@@ -65,6 +66,7 @@ async function removeEntry(s: WriteScope, parent: number, name: string, ino: num
   if (isDir) for (const c of await s.children(ino)) await removeEntry(s, ino, c.name, c.ino, c.type === 'directory', counts);
   await s.unlink(parent, name);
   await s.dropInode(ino);
+  await dropAttrs(s.tx, ino); // tags and metadata are not kept in history (docs/tags.md)
   counts.removed++;
 }
 

@@ -7,6 +7,7 @@ import { scan } from '../storage/contract.js';
 import { verifyContent, EMPTY_HASH } from '../content/chunks.js';
 import { ROOT_INO, decodeJson, direntName, parseDirent, readU64, type Inode } from '../core/records.js';
 import type { CheckResult } from '../api/types.js';
+import { checkAttrs } from '../tags/rows.js';
 
 export async function checkVault(engine: Engine, chunkSize: number): Promise<CheckResult> {
   const problems = (await engine.check()).map((p) => `storage: ${p}`);
@@ -71,6 +72,8 @@ export async function checkVault(engine: Engine, chunkSize: number): Promise<Che
         out.problems.push(`inode ${node.ino} version ${node.version}: ${p}`);
       }
     }
+    // Tags and metadata: rows in pairs, on live inodes, of defined tags (src/tags/rows.ts).
+    out.problems.push(...(await checkAttrs(tx, (ino) => inodes.has(ino))));
     out.chunks = await tx.count('chunks');
     return out;
   });

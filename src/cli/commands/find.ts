@@ -34,11 +34,12 @@ export function mtimeBounds(spec: string, now: number): Pick<FindOptions, 'newer
 }
 
 const find: Command = {
-  usage: 'find [PATH] [-name GLOB] [-type f|d|l] [-size [+-]N[ckMG]] [-mtime [+-]N] [-maxdepth N] [--at POINT]',
+  usage: 'find [PATH] [-name GLOB] [-type f|d|l] [-size [+-]N[ckMG]] [-mtime [+-]N] [-tag TAG]... [-maxdepth N] [--at POINT]',
   notes: [
     'Prints matching paths one per line, written from PATH as given (default ".").',
     '-size: + more than, - less than, else exactly; units c (bytes), k, M, G, b (512, the default),',
-    'rounded up as GNU find does. -mtime: age in whole days. --json: an array of Stat objects.',
+    'rounded up as GNU find does. -mtime: age in whole days. -tag: has the tag (repeat it: has every one;',
+    'not with --at: tags are not kept in history). --json: an array of Stat objects with their tags and meta.',
   ],
   flags: [
     { key: 'name', single: 'name', value: 'GLOB', help: 'name matches the glob (* ? [abc])' },
@@ -46,7 +47,7 @@ const find: Command = {
     { key: 'size', single: 'size', value: '[+-]N', help: 'size in units (see above)' },
     { key: 'mtime', single: 'mtime', value: '[+-]N', help: 'modified N days ago (+N: more, -N: less)' },
     { key: 'maxdepth', single: 'maxdepth', value: 'N', int: true, help: 'descend at most N levels' },
-    { key: 'tag', single: 'tag', value: 'TAG', help: 'has this tag (not available yet)' },
+    { key: 'tag', single: 'tag', value: 'TAG', multi: true, help: 'has this tag (files or folders; repeat for several)' },
     AT_FLAG,
   ],
   min: 0,
@@ -64,7 +65,10 @@ const find: Command = {
     if (mtime !== undefined) Object.assign(opts, mtimeBounds(mtime, Date.now()));
     const depth = f.int('maxdepth');
     if (depth !== undefined) opts.maxDepth = depth;
-    if (f.has('tag')) throw vfsError('ENOTSUP', undefined, 'find -tag: tags are not available in this version');
+    const tags = f.list('tag');
+    if (tags.length > 0) opts.tag = tags;
+    if (tags.length > 0 && f.has('at')) throw vfsError('ENOTSUP', undefined, 'find -tag: tags are not kept in history (no -tag with --at)');
+    if (ctx.json) opts.attrs = true;
 
     const vault = await readOps(ctx);
     const operand = ctx.args[0] ?? '.';

@@ -37,21 +37,24 @@ function render(rows: Row[], o: Opts): string {
   return rows
     .map(({ name, st }) => {
       const link = st.type === 'symlink' ? ` -> ${show(st.target ?? '')}` : '';
-      return `${modeString(st.type, st.mode)} ${String(st.nlink).padStart(wl)} ${String(st.size).padStart(ws)} ${shortTime(st.mtimeMs)} ${show(name)}${link}\n`;
+      const tags = st.tags && st.tags.length > 0 ? `  [${st.tags.join(',')}]` : '';
+      return `${modeString(st.type, st.mode)} ${String(st.nlink).padStart(wl)} ${String(st.size).padStart(ws)} ${shortTime(st.mtimeMs)} ${show(name)}${link}${tags}\n`;
     })
     .join('');
 }
 
 async function dirRows(vault: FileOps, abs: string, o: Opts, dots: boolean): Promise<{ rows: Row[]; subdirs: Row[] }> {
-  const entries = (await vault.list(abs)).filter((st) => o.all || !st.name.startsWith('.'));
+  // Tags and metadata only for a long listing: plain ls reads nothing but the entries.
+  const so = { attrs: o.long };
+  const entries = (await vault.list(abs, so)).filter((st) => o.all || !st.name.startsWith('.'));
   const rows = sortRows(
     entries.map((st) => ({ name: st.name, st })),
     o,
   );
   const subdirs = rows.filter((r) => r.st.type === 'directory');
   if (dots) {
-    const self = await vault.stat(abs);
-    const parent = await vault.stat(parentOf(abs));
+    const self = await vault.stat(abs, so);
+    const parent = await vault.stat(parentOf(abs), so);
     rows.unshift({ name: '.', st: self }, { name: '..', st: parent });
   }
   return { rows, subdirs };
@@ -61,10 +64,11 @@ const ls: Command = {
   usage: 'ls [-l] [-a] [-R] [-t] [-S] [-r] [-d] [--at POINT] [PATH...]',
   notes: [
     'One name per line. A file operand lists itself; a folder lists its entries.',
-    '--json prints one array of entry objects (with -R: every entry below, each with its path).',
+    '--json prints one array of entry objects (with -R: every entry below, each with its path); with -l',
+    'each has its tags and meta too. -l shows a file\'s tags after its name: `notes.md  [draft,urgent]`.',
   ],
   flags: [
-    { key: 'long', short: 'l', help: 'long listing: mode, links, size, modification time, name' },
+    { key: 'long', short: 'l', help: 'long listing: mode, links, size, modification time, name, [tags]' },
     { key: 'all', short: 'a', long: 'all', help: 'also names starting with "." (and . and ..)' },
     { key: 'recursive', short: 'R', long: 'recursive', help: 'list the folders below too, each under a "path:" header' },
     { key: 'time', short: 't', help: 'newest first' },
@@ -92,7 +96,7 @@ const ls: Command = {
     const dirs: { display: string; abs: string }[] = [];
     for (const op of operands) {
       try {
-        let st = await vault.lstat(op);
+        let st = await vault.lstat(op, { attrs: o.long });
         // A symlink operand is followed unless -l or -d asks about the link itself (GNU).
         if (st.type === 'symlink' && !o.long && !f.bool('directory')) st = await vault.stat(op).catch(() => st);
         if (st.type === 'directory' && !f.bool('directory')) dirs.push({ display: op, abs: st.path });

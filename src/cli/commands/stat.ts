@@ -16,13 +16,19 @@ function render(st: Stat, tty: boolean): string {
     col(` Inode: ${st.ino}`, `Version: ${st.version}`),
   ];
   if (st.hash !== undefined) lines.push(`  Hash: ${st.hash}`);
+  if (st.tags && st.tags.length > 0) lines.push(`  Tags: ${show(st.tags.join(', '))}`);
+  const keys = st.meta ? Object.keys(st.meta) : [];
+  if (keys.length > 0) lines.push(`  Meta: ${show(keys.join(', '))}`);
   lines.push(`Modify: ${longTime(st.mtimeMs)}`, `Change: ${longTime(st.ctimeMs)}`, ` Birth: ${longTime(st.birthtimeMs)}`);
   return lines.join('\n') + '\n';
 }
 
 const stat: Command = {
   usage: 'stat [-L] [--at POINT] PATH...',
-  notes: ['A symlink is described itself unless -L. --json: one Stat object for one PATH, an array for several.'],
+  notes: [
+    'A symlink is described itself unless -L. Tags and metadata keys are shown when there are any (meta PATH',
+    'prints the values). --json: one Stat object (with tags and meta) for one PATH, an array for several.',
+  ],
   flags: [{ key: 'deref', short: 'L', long: 'dereference', help: 'follow symlinks' }, AT_FLAG],
   min: 1,
   max: Infinity,
@@ -32,7 +38,7 @@ const stat: Command = {
     const all: Stat[] = [];
     for (const p of ctx.args) {
       try {
-        const st = follow ? await vault.stat(p) : await vault.lstat(p);
+        const st = follow ? await vault.stat(p, { attrs: true }) : await vault.lstat(p, { attrs: true });
         if (ctx.json) all.push(st);
         else await ctx.print(render(st, ctx.out.isTTY));
       } catch (e) {
