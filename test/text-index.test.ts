@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { openMemory } from '../src/storage/memory/engine.js';
 import { TextIndex } from '../src/text/index.js';
 import { formatQuery, parseQuery, type QueryNode } from '../src/text/query.js';
-import { tokenize } from '../src/text/tokenize.js';
+import { ftsWords, tokenize } from '../src/text/tokenize.js';
 import { code } from './helpers/errors.js';
 
 describe('query language', () => {
@@ -53,9 +53,25 @@ describe('query language', () => {
     }
   });
 
-  it('tokenizes like FTS5 unicode61: letters and digits, folded', () => {
+  it('tokenizes: letters and digits of any script, folded; CJK characters one by one', () => {
     assert.deepEqual(tokenize("Don't STOP-me_now: café 42x").tokens.map((t) => t.term), ['don', 't', 'stop', 'me', 'now', 'cafe', '42x']);
-    assert.deepEqual(tokenize('日本語 テキスト').tokens.map((t) => t.term), ['日本語', 'テキスト']);
+    assert.deepEqual(tokenize("Don't STOP-me_now: cafe 42x").tokens.map((t) => t.term), ['don', 't', 'stop', 'me', 'now', 'cafe', '42x']);
+    assert.deepEqual(tokenize('日本語 テキスト').tokens.map((t) => t.term), ['日', '本', '語', 'テ', 'キ', 'ス', 'ト']);
+    assert.deepEqual(tokenize('Straße ΣΊΣΥΦΟΣ').tokens.map((t) => t.term), ['straße', 'σισυφος']);
+    // A token too long to index still takes its position.
+    const long = tokenize(`a ${'x'.repeat(300)} b`);
+    assert.deepEqual(long.tokens.map((t) => [t.term, t.pos]), [['a', 0], ['b', 2]]);
+    assert.equal(long.count, 3);
+  });
+
+  it('gives FTS5 the same words, a placeholder for each too-long one', () => {
+    for (const text of ["Don't STOP-me_now: café 42x", `plain ascii ${'y'.repeat(250)} text`, '日本語 テキスト and more', '']) {
+      const { words, length } = ftsWords(text);
+      const { tokens, count } = tokenize(text);
+      assert.equal(length, count);
+      const parts = words === '' ? [] : words.split(' ');
+      assert.deepEqual(parts.filter((w) => tokens.some((t) => t.term === w)), tokens.map((t) => t.term));
+    }
   });
 });
 

@@ -8,6 +8,9 @@ import * as core from '../core/fs.js';
 import { parseQuery, formatQuery } from '../text/query.js';
 import { catchUp, indexStatus, readSearchState, rebuild, type IndexStatus } from '../search/indexer.js';
 import { searchFiles, type SearchHit } from '../search/fulltext.js';
+import { checkTags } from '../tags/rules.js';
+import { getTagDef } from '../tags/rows.js';
+import { inosWithTags, noSuchTag } from '../tags/tags.js';
 
 export type { SearchHit, IndexStatus };
 export type { Snippet } from '../search/snippet.js';
@@ -55,17 +58,21 @@ export async function search(c: Ctx, query: string, o: SearchOptions = {}): Prom
   const parsed = parseQuery(query);
   const limit = o.limit ?? 20;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw vfsError('EINVAL', undefined, `limit must be an integer from 1 to ${MAX_LIMIT}`);
-  const tags = o.tags ?? [];
-  if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string' || t === '')) throw vfsError('EINVAL', undefined, 'tags must be non-empty strings');
+  const tags = o.tags === undefined || (Array.isArray(o.tags) && o.tags.length === 0) ? [] : checkTags(o.tags);
   const under = o.path === undefined ? undefined : normalizePath(o.path, c.cwd);
   if (under !== undefined && under !== '/') {
     // A folder or file that is not there is a mistake worth saying, not an empty result.
     await withRead(c.engine, c.settings, (s) => core.stat(s, under, true));
   }
   await ready(c);
-  const r = await withRead(c.engine, c.settings, (s) =>
-    searchFiles(s.tx, { query: parsed, under, tags, limit, count: o.count === true, snippets: o.snippets !== false, chunkSize: c.settings.chunkSize }),
-  );
+  const r = await withRead(c.engine, c.settings, async (s) => {
+    let only: Set<number> | undefined;
+    if (tags.length > 0) {
+      for (const t of tags) if ((await getTagDef(s.tx, t)) === undefined) throw noSuchTag(t);
+      only = await inosWithTags(s, tags);
+    }
+    return searchFiles(s.tx, { query: parsed, under, only, limit, count: o.count === true, snippets: o.snippets !== false, chunkSize: c.settings.chunkSize });
+  });
   return { query: formatQuery(parsed), ...r };
 }
 

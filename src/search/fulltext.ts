@@ -2,8 +2,6 @@
 // (FTS5) or to the shared one, both BM25; then the path and tag filters, each hit's current
 // path (from its parent pointer, checked against the folder entry), and a snippet from its text.
 import type { ReadTx } from '../storage/contract.js';
-import { scan } from '../storage/contract.js';
-import { vfsError } from '../errors.js';
 import { ROOT_INO, decodeJson, direntKey, inodeKey, parseDirent, readU64, type Inode } from '../core/records.js';
 import { readContent } from '../content/chunks.js';
 import { INDEX_MAX_BYTES, textOf } from '../core/indexing.js';
@@ -16,8 +14,8 @@ export interface SearchQuery {
   query: QueryNode;
   /** Only files at or below this absolute vault path. */
   under?: string;
-  /** Only files carrying every one of these tags. */
-  tags?: string[];
+  /** Only these files (those carrying the tags asked for). */
+  only?: Set<number>;
   limit: number;
   /** Count every matching file (after the filters), not only the `limit` returned. */
   count?: boolean;
@@ -73,27 +71,11 @@ class Paths {
   }
 }
 
-/** The files that carry every tag (ENOENT for a tag that does not exist). */
-async function taggedFiles(tx: ReadTx, tags: string[]): Promise<Set<number>> {
-  let acc: Set<number> | undefined;
-  for (const tag of tags) {
-    if (!(await tx.has('tag_defs', Buffer.from(tag)))) throw vfsError('ENOENT', undefined, `no such tag "${tag}"`);
-    const prefix = Buffer.concat([Buffer.from(tag), Buffer.from([0])]);
-    const set = new Set<number>();
-    for await (const e of scan(tx, 'tag_files', { prefix })) {
-      const ino = readU64(e.key, prefix.length);
-      if (!acc || acc.has(ino)) set.add(ino);
-    }
-    acc = set;
-  }
-  return acc ?? new Set();
-}
-
 const within = (path: string, under: string | undefined): boolean =>
   under === undefined || under === '/' || path === under || path.startsWith(under + '/');
 
 export async function searchFiles(tx: ReadTx, q: SearchQuery): Promise<SearchResult> {
-  const tagged = q.tags && q.tags.length > 0 ? await taggedFiles(tx, q.tags) : undefined;
+  const tagged = q.only;
   const filtered = tagged !== undefined || (q.under !== undefined && q.under !== '/');
   const fts = tx.fullText;
   // Ranked candidates, best first. With no filter and no count, FTS5 ranks and cuts itself.

@@ -23,6 +23,8 @@ const TOKEN = new RegExp(`${CJK}|[[\\p{L}\\p{N}\\p{Co}\\p{M}]--${CJK}]+`, 'gv');
 const WIDTH = 200;
 /** A huge file's snippet is looked for in its first part only: a hit must answer quickly. */
 const MAX_SCAN_CHARS = 2 * 1024 * 1024;
+/** Lines looked at per query word: the best line is almost always among the first. */
+const MAX_LINES_PER_WORD = 64;
 
 export function snippetTerms(phrases: { terms: string[]; prefix: boolean }[]): SnippetTerms {
   const words = new Set<string>();
@@ -40,36 +42,41 @@ function matches(terms: SnippetTerms, word: string): boolean {
 
 /** The best line: the most distinct query words, the earliest on a tie. Undefined when none matches. */
 export function makeSnippet(text: string, terms: SnippetTerms): Snippet | undefined {
+  const scan = text.length > MAX_SCAN_CHARS ? text.slice(0, MAX_SCAN_CHARS) : text;
+  const lower = scan.toLowerCase();
+  // Lines worth a look: those where a query word occurs as written (lower case). Folding can
+  // make a word match that the lower-cased text does not show ("café" for cafe): if nothing
+  // is found that way, every line is looked at.
   const needles = [...terms.words, ...terms.prefixes];
-  let best: { line: number; start: number; end: number; hits: [number, number][]; distinct: number } | undefined;
-  let start = 0;
-  let line = 1;
-  const limit = Math.min(text.length, MAX_SCAN_CHARS);
-  while (start <= limit) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    const raw = text.slice(start, end);
-    // Cheap test first: most lines hold none of the words at all.
-    const lower = raw.toLowerCase();
-    if (needles.some((n) => lower.includes(n)) || /[^\x00-\x7f]/.test(raw)) {
-      const hits: [number, number][] = [];
-      const seen = new Set<string>();
-      for (const m of raw.matchAll(TOKEN)) {
-        if (matches(terms, m[0])) {
-          hits.push([m.index!, m.index! + m[0].length]);
-          seen.add(fold(m[0]));
-        }
-      }
-      if (hits.length > 0 && (!best || seen.size > best.distinct)) {
-        best = { line, start, end, hits, distinct: seen.size };
-        if (seen.size >= terms.words.size + terms.prefixes.length) break;
+  const starts = new Set<number>();
+  if (lower.length === scan.length) {
+    for (const n of needles) {
+      for (let at = lower.indexOf(n), k = 0; at >= 0 && k < MAX_LINES_PER_WORD; at = lower.indexOf(n, at + n.length), k++) {
+        starts.add(lower.lastIndexOf('\n', at) + 1);
       }
     }
-    start = end + 1;
-    line++;
+  }
+  const candidates = starts.size > 0 ? [...starts].sort((a, b) => a - b) : allLineStarts(scan);
+  let best: { start: number; end: number; hits: [number, number][]; distinct: number } | undefined;
+  for (const start of candidates) {
+    let end = scan.indexOf('\n', start);
+    if (end < 0) end = scan.length;
+    const hits: [number, number][] = [];
+    const seen = new Set<string>();
+    for (const m of scan.slice(start, end).matchAll(TOKEN)) {
+      if (matches(terms, m[0])) {
+        hits.push([m.index!, m.index! + m[0].length]);
+        seen.add(fold(m[0]));
+      }
+    }
+    if (hits.length > 0 && (!best || seen.size > best.distinct)) {
+      best = { start, end, hits, distinct: seen.size };
+      if (seen.size >= needles.length) break;
+    }
   }
   if (!best) return undefined;
-  const full = text.slice(best.start, best.end).replace(/\r$/, '');
+  const line = countLines(scan, best.start);
+  const full = scan.slice(best.start, best.end).replace(/\r$/, '');
   // Cut around the first match; keep whole characters (no split surrogate pairs).
   let from = 0;
   if (full.length > WIDTH) from = Math.max(0, Math.min(best.hits[0][0] - 40, full.length - WIDTH));
@@ -80,7 +87,20 @@ export function makeSnippet(text: string, terms: SnippetTerms): Snippet | undefi
   const highlights = best.hits
     .map(([s, e]) => [s + shift, e + shift] as [number, number])
     .filter(([s, e]) => s >= lead.length && e <= body.length);
-  return { line: best.line, text: body, highlights };
+  return { line, text: body, highlights };
+}
+
+function allLineStarts(text: string): number[] {
+  const out = [0];
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) out.push(at + 1);
+  return out;
+}
+
+/** 1-based number of the line starting at `start`. */
+function countLines(text: string, start: number): number {
+  let n = 1;
+  for (let at = text.indexOf('\n'); at >= 0 && at < start; at = text.indexOf('\n', at + 1)) n++;
+  return n;
 }
 
 /** The snippet with its matches wrapped in `open`/`close` (ANSI colour on a terminal, ** otherwise). */

@@ -180,6 +180,22 @@ export function searchSuite(f: VaultFactory): void {
       assert.equal(await code(v.search('the', { path: '/nowhere' })), 'ENOENT');
     });
 
+    it('filters by tags (all of them); an unknown tag is ENOENT', async () => {
+      await v.tag('/docs/fox.txt', ['Animals', 'draft']);
+      await v.tag('/docs/db.md', ['draft']);
+      assert.deepEqual(await sorted(v, 'the', { tags: ['draft'] }), ['/docs/db.md', '/docs/fox.txt']);
+      assert.deepEqual(await sorted(v, 'the', { tags: ['animals', 'DRAFT'] }), ['/docs/fox.txt']);
+      assert.deepEqual(await sorted(v, 'sqlite', { tags: ['animals'] }), []);
+      // Tags follow the file through a rename.
+      await v.rename('/docs/fox.txt', '/docs/fox2.txt');
+      assert.deepEqual(await sorted(v, 'quick', { tags: ['animals'] }), ['/docs/fox2.txt']);
+      await v.rename('/docs/fox2.txt', '/docs/fox.txt');
+      assert.equal(await code(v.search('the', { tags: ['nosuchtag'] })), 'ENOENT');
+      assert.equal(await code(v.search('the', { tags: ['bad tag'] })), 'EINVAL');
+      await v.untag('/docs/fox.txt', ['animals', 'draft']);
+      await v.untag('/docs/db.md', 'draft');
+    });
+
     it('refuses bad queries and options with one-line EINVAL errors, in our words', async () => {
       for (const q of ['', '   ', '"unclosed', 'a AND', 'OR b', 'NOT b', '(a', 'a)', '()', '*', 'a * b', '"', 'x'.repeat(5000), 'a\0b']) {
         const e = await v.search(q).then(

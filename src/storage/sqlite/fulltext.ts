@@ -13,7 +13,7 @@ export const FTS_TABLE = 'search_fts';
 
 export const CREATE_FTS_SQL =
   `CREATE VIRTUAL TABLE IF NOT EXISTS ${FTS_TABLE} USING fts5(` +
-  `body, content='', tokenize='ascii', prefix='2 3')`;
+  `body, content='', tokenize='ascii')`;
 
 type Statement = Database.Statement;
 
