@@ -7,6 +7,8 @@
 //     the history benchmark instead (bench/history.ts): bench/results/history.{json,md}
 //   node dist/bench/run.js --memory [--only sqlite,lmdb,memory] [--files N] [--no-warmup]
 //     the agent-memory benchmark instead (bench/memory.ts): bench/results/memory.{json,md}
+//   node dist/bench/run.js --search [--only sqlite,lmdb,memory] [--no-warmup]
+//     the full-text search benchmark instead (bench/search.ts): bench/results/search.{json,md}
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
       'startup-runs': { type: 'string' },
       history: { type: 'boolean' },
       memory: { type: 'boolean' },
+      search: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -68,6 +71,12 @@ async function main(): Promise<void> {
     console.log('usage: npm run bench -- [--only sqlite,lmdb,memory,host,agentfs,memfs,agentvfs] [--files N] [--big-mib N] [--no-startup] [--startup-runs N] [--no-warmup]');
     console.log('       npm run bench -- --history [--only sqlite,lmdb,memory] [--files N (largest vault, default 100000)] [--no-warmup]');
     console.log('       npm run bench -- --memory [--only sqlite,lmdb,memory] [--files N (memories searched, default 100000)] [--no-warmup]');
+    console.log('       npm run bench -- --search [--only sqlite,lmdb,memory] [--no-warmup]');
+    return;
+  }
+  if (values.search) {
+    const { searchOptionsFromFlags, runSearchBench } = await import('./search.js');
+    await runSearchBench(ROOT, searchOptionsFromFlags(values.only, values['no-warmup']));
     return;
   }
   if (values.memory) {

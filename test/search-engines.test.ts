@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createVault, forkVault, openVault, type Vault } from '../src/index.js';
 import { META_SEARCH } from '../src/core/indexing.js';
+import { inodeKey } from '../src/core/records.js';
 import { ENGINES, STORE_NAME } from './helpers/vaults.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'avfs-search-engines-'));
@@ -109,6 +110,35 @@ describe('search over a vault life', () => {
         assert.deepEqual((await v.search('later')).hits.map((h) => h.path), ['/y.txt']);
       } finally {
         await fv.close();
+        await v.close();
+      }
+    });
+  }
+});
+
+describe('vault check looks at the search index', () => {
+  for (const kind of ENGINES) {
+    it(`${kind}: a sound index passes; a stale entry or a lost parent pointer is reported; rebuild mends it`, async () => {
+      const v = await make(kind, `check-${kind}`);
+      try {
+        await v.writeFile('/a/one.txt', 'first text\n');
+        await v.writeFile('/a/two.txt', 'second text\n');
+        await v.search('text');
+        assert.deepEqual((await v.check()).problems, []);
+        // Damage: the index forgets that a file changed, and a parent pointer goes missing.
+        await v.engine.write(async (tx) => {
+          const raw = await tx.get('search_docs', inodeKey(2 + 1));
+          assert.ok(raw, 'the file has an index record');
+          await tx.put('search_docs', inodeKey(3), Buffer.from(JSON.stringify({ h: '00'.repeat(32), s: 1 })));
+          await tx.del('parents', inodeKey(4));
+        });
+        const problems = (await v.check()).problems;
+        assert.ok(problems.some((p) => /search index: holds inode 3/.test(p)), problems.join('\n'));
+        assert.ok(problems.some((p) => /inode 4 has no parent pointer/.test(p)), problems.join('\n'));
+        await v.rebuildSearchIndex();
+        assert.deepEqual((await v.check()).problems, []);
+        assert.deepEqual((await v.search('second')).hits.map((h) => h.path), ['/a/two.txt']);
+      } finally {
         await v.close();
       }
     });

@@ -8,6 +8,7 @@ import { verifyContent, EMPTY_HASH } from '../content/chunks.js';
 import { ROOT_INO, decodeJson, direntName, parseDirent, readU64, type Inode } from '../core/records.js';
 import type { CheckResult } from '../api/types.js';
 import { checkAttrs } from '../tags/rows.js';
+import { checkSearch } from '../search/check.js';
 
 export async function checkVault(engine: Engine, chunkSize: number): Promise<CheckResult> {
   const problems = (await engine.check()).map((p) => `storage: ${p}`);
@@ -74,6 +75,8 @@ export async function checkVault(engine: Engine, chunkSize: number): Promise<Che
     }
     // Tags and metadata: rows in pairs, on live inodes, of defined tags (src/tags/rows.ts).
     out.problems.push(...(await checkAttrs(tx, (ino) => inodes.has(ino))));
+    // Search indexes and parent pointers (src/search/check.ts).
+    out.problems.push(...(await checkSearch(tx, inodes)));
     out.chunks = await tx.count('chunks');
     return out;
   });
