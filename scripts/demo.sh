@@ -20,7 +20,11 @@ step mv /avfs-demo/src-copy /avfs-demo/archive
 step ls -l /avfs-demo
 step tree /avfs-demo
 step find /avfs-demo -name '*.ts' -type f
+step tag /avfs-demo/notes/todo.md plan
+step meta /avfs-demo/notes/todo.md owner agent-a
 step stat /avfs-demo/notes/todo.md
+step search 'snapshot* OR answer' /avfs-demo
+step search -l --tag plan agentvfs
 step cd /avfs-demo/notes
 step pwd
 step cat todo.md
