@@ -4,11 +4,11 @@
 import type { ReadTx } from '../storage/contract.js';
 import { ROOT_INO, decodeJson, direntKey, inodeKey, parseDirent, readU64, type Inode } from '../core/records.js';
 import { readContent } from '../content/chunks.js';
-import { INDEX_MAX_BYTES, textOf } from '../core/indexing.js';
+import { INDEX_MAX_BYTES } from '../core/indexing.js';
 import { TextIndex } from '../text/index.js';
 import { positivePhrases, type QueryNode } from '../text/query.js';
 import { sharedText } from './shared-fulltext.js';
-import { makeSnippet, snippetTerms, type Snippet } from './snippet.js';
+import { makeSnippet, snippetTerms, type Snippet, type SnippetTerms } from './snippet.js';
 
 export interface SearchQuery {
   query: QueryNode;
@@ -93,6 +93,7 @@ export async function searchFiles(tx: ReadTx, q: SearchQuery): Promise<SearchRes
   const paths = new Paths(tx);
   const terms = snippetTerms(positivePhrases(q.query));
   const hits: SearchHit[] = [];
+  const snippets = new Map<string, Snippet | undefined>();
   let total = 0;
   let more = false;
   for (const r of ranked) {
@@ -109,8 +110,10 @@ export async function searchFiles(tx: ReadTx, q: SearchQuery): Promise<SearchRes
     const node = decodeJson<Inode>(raw);
     const hit: SearchHit = { path, score: r.score, size: node.size, version: node.version, mtime: new Date(node.mtimeMs) };
     if (q.snippets && node.type === 'file' && node.size <= INDEX_MAX_BYTES) {
-      const text = textOf(await readContent(tx, { hash: node.hash ?? '', size: node.size }, q.chunkSize));
-      const s = text === undefined ? undefined : makeSnippet(text, terms);
+      // Copies of one file (a vendored licence, say) share the work: same content, same snippet.
+      const key = node.hash ?? '';
+      if (!snippets.has(key)) snippets.set(key, await snippetOf(tx, node, terms, q.chunkSize));
+      const s = snippets.get(key);
       if (s) hit.snippet = s;
     }
     hits.push(hit);
@@ -119,4 +122,30 @@ export async function searchFiles(tx: ReadTx, q: SearchQuery): Promise<SearchRes
   const result: SearchResult = { hits, more };
   if (q.count || (all && !more)) result.total = total;
   return result;
+}
+
+/** Text is read for a snippet this much at a time: a hit in a 2 MB file must not cost 2 MB. */
+const SNIPPET_WINDOW = 256 * 1024;
+
+/**
+ * The snippet of a hit: the best line of the first window of the file that holds a query word
+ * (windows end at a line end, so each is whole lines of valid UTF-8).
+ */
+async function snippetOf(tx: ReadTx, node: Inode, terms: SnippetTerms, chunkSize: number): Promise<Snippet | undefined> {
+  const ref = { hash: node.hash ?? '', size: node.size };
+  let offset = 0;
+  let lines = 0;
+  while (offset < node.size) {
+    const end = Math.min(node.size, offset + SNIPPET_WINDOW);
+    let buf = await readContent(tx, ref, chunkSize, offset, end);
+    if (end < node.size) {
+      const nl = buf.lastIndexOf(10);
+      if (nl >= 0) buf = buf.subarray(0, nl + 1);
+    }
+    const s = makeSnippet(buf.toString('utf8'), terms);
+    if (s) return { ...s, line: s.line + lines };
+    for (let at = buf.indexOf(10); at >= 0; at = buf.indexOf(10, at + 1)) lines++;
+    offset += buf.length;
+  }
+  return undefined;
 }

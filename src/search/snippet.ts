@@ -23,8 +23,8 @@ const TOKEN = new RegExp(`${CJK}|[[\\p{L}\\p{N}\\p{Co}\\p{M}]--${CJK}]+`, 'gv');
 const WIDTH = 200;
 /** A huge file's snippet is looked for in its first part only: a hit must answer quickly. */
 const MAX_SCAN_CHARS = 2 * 1024 * 1024;
-/** Lines looked at per query word: the best line is almost always among the first. */
-const MAX_LINES_PER_WORD = 64;
+/** Lines looked at, at most: the best line is almost always among the first. */
+const MAX_LINES = 20_000;
 
 export function snippetTerms(phrases: { terms: string[]; prefix: boolean }[]): SnippetTerms {
   const words = new Set<string>();
@@ -43,37 +43,17 @@ function matches(terms: SnippetTerms, word: string): boolean {
 /** The best line: the most distinct query words, the earliest on a tie. Undefined when none matches. */
 export function makeSnippet(text: string, terms: SnippetTerms): Snippet | undefined {
   const scan = text.length > MAX_SCAN_CHARS ? text.slice(0, MAX_SCAN_CHARS) : text;
-  const lower = scan.toLowerCase();
-  // Lines worth a look: those where a query word occurs as written (lower case). Folding can
-  // make a word match that the lower-cased text does not show ("café" for cafe): if nothing
-  // is found that way, every line is looked at.
+  // Lines worth a look: those where a query word occurs as written, ignoring case (one regular
+  // expression over the text, no lower-cased copy of it), taken in order until a line holds
+  // every word.
   const needles = [...terms.words, ...terms.prefixes];
-  const starts = new Set<number>();
-  if (lower.length === scan.length) {
-    for (const n of needles) {
-      for (let at = lower.indexOf(n), k = 0; at >= 0 && k < MAX_LINES_PER_WORD; at = lower.indexOf(n, at + n.length), k++) {
-        starts.add(lower.lastIndexOf('\n', at) + 1);
-      }
-    }
+  let seenAny = false;
+  let best: Best | undefined;
+  if (needles.length > 0) {
+    best = bestLine(scan, terms, linesHolding(scan, needles, () => (seenAny = true)));
   }
-  const candidates = starts.size > 0 ? [...starts].sort((a, b) => a - b) : allLineStarts(scan);
-  let best: { start: number; end: number; hits: [number, number][]; distinct: number } | undefined;
-  for (const start of candidates) {
-    let end = scan.indexOf('\n', start);
-    if (end < 0) end = scan.length;
-    const hits: [number, number][] = [];
-    const seen = new Set<string>();
-    for (const m of scan.slice(start, end).matchAll(TOKEN)) {
-      if (matches(terms, m[0])) {
-        hits.push([m.index!, m.index! + m[0].length]);
-        seen.add(fold(m[0]));
-      }
-    }
-    if (hits.length > 0 && (!best || seen.size > best.distinct)) {
-      best = { start, end, hits, distinct: seen.size };
-      if (seen.size >= needles.length) break;
-    }
-  }
+  // Nothing as written: folding made the match ("café" for cafe), so every line is looked at.
+  if (!best && !seenAny) best = bestLine(scan, terms, allLineStarts(scan));
   if (!best) return undefined;
   const line = countLines(scan, best.start);
   const full = scan.slice(best.start, best.end).replace(/\r$/, '');
@@ -88,6 +68,51 @@ export function makeSnippet(text: string, terms: SnippetTerms): Snippet | undefi
     .map(([s, e]) => [s + shift, e + shift] as [number, number])
     .filter(([s, e]) => s >= lead.length && e <= body.length);
   return { line, text: body, highlights };
+}
+
+interface Best {
+  start: number;
+  end: number;
+  hits: [number, number][];
+  distinct: number;
+}
+
+/** The starts of the lines where a needle occurs (case ignored, inside words too), in order. */
+function* linesHolding(scan: string, needles: string[], found: () => void): Generator<number> {
+  const any = new RegExp(needles.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'giu');
+  for (let m = any.exec(scan); m !== null; m = any.exec(scan)) {
+    found();
+    yield scan.lastIndexOf('\n', m.index) + 1;
+    // One look per line: go on from the next one.
+    const nl = scan.indexOf('\n', m.index);
+    if (nl < 0) return;
+    any.lastIndex = nl + 1;
+  }
+}
+
+/** Among the lines starting at `starts`, the one with the most distinct query words (the first on a tie). */
+function bestLine(scan: string, terms: SnippetTerms, starts: Iterable<number>): Best | undefined {
+  const wanted = terms.words.size + terms.prefixes.length;
+  let best: Best | undefined;
+  let looked = 0;
+  for (const start of starts) {
+    if (++looked > MAX_LINES) break;
+    let end = scan.indexOf('\n', start);
+    if (end < 0) end = scan.length;
+    const hits: [number, number][] = [];
+    const seen = new Set<string>();
+    for (const m of scan.slice(start, end).matchAll(TOKEN)) {
+      if (matches(terms, m[0])) {
+        hits.push([m.index!, m.index! + m[0].length]);
+        seen.add(fold(m[0]));
+      }
+    }
+    if (hits.length > 0 && (!best || seen.size > best.distinct)) {
+      best = { start, end, hits, distinct: seen.size };
+      if (seen.size >= wanted) break;
+    }
+  }
+  return best;
 }
 
 function allLineStarts(text: string): number[] {
