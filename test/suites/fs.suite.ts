@@ -9,6 +9,7 @@ import type { Vault } from '../../src/index.js';
 import type { Engine, ReadTx } from '../../src/storage/contract.js';
 import { scan } from '../../src/storage/contract.js';
 import { code } from '../helpers/errors.js';
+import { freshVaults } from '../helpers/vaults.js';
 
 export interface VaultFactory {
   kind: string;
@@ -62,21 +63,13 @@ function countingReads(engine: Engine): { counter: { bytes: number }; restore: (
 
 export function fsSuite(f: VaultFactory): void {
   describe(`filesystem on ${f.kind}`, () => {
-    let dir: string;
-    let v: Vault;
-    let n = 0;
-    before(async () => {
-      dir = mkdtempSync(join(tmpdir(), `avfs-fs-${f.kind}-`));
+    const { fresh, reopen } = freshVaults(f, 'avfs-fs');
+    // Host folders for import and export.
+    let dir = '';
+    before(() => {
+      dir = mkdtempSync(join(tmpdir(), `avfs-fs-host-${f.kind}-`));
     });
     after(() => rmSync(dir, { recursive: true, force: true }));
-    const fresh = async (): Promise<Vault> => {
-      if (v) await v.close();
-      const d = join(dir, String(n++));
-      mkdirSync(d);
-      v = await f.create(d);
-      return v;
-    };
-    after(async () => v && (await v.close()));
 
     it('writes, reads, overwrites and appends; versions count content changes', async () => {
       const v = await fresh();
@@ -401,6 +394,7 @@ export function fsSuite(f: VaultFactory): void {
 
     it('imports a host folder (symlinks kept, never followed) and exports it byte for byte', async () => {
       const v = await fresh();
+      const n = 0;
       const host = join(dir, `host${n}`);
       const outside = join(dir, `outside${n}`);
       mkdirSync(join(host, 'sub', 'deeper'), { recursive: true });
@@ -453,9 +447,7 @@ export function fsSuite(f: VaultFactory): void {
         const data = randomBytes(100_000);
         await v1.writeFile('/keep/me', data);
         await v1.symlink('me', '/keep/ln');
-        await v1.close();
-        const d = join(dir, String(n - 1));
-        v = await f.reopen(d);
+        const v = await reopen();
         assert.ok((await v.readFile('/keep/ln')).equals(data));
         assert.ok((await v.check()).ok);
       });

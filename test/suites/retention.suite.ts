@@ -2,11 +2,8 @@
 // a factory and runs unchanged on every engine. Old versions are read straight from the
 // inode_log rows (src/content/chunks.ts readContent), so these tests do not lean on the
 // versions API.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Vault } from '../../src/index.js';
 import type { VaultFactory } from './fs.suite.js';
@@ -16,6 +13,7 @@ import { chunkList, putChunks, readContent, EMPTY_HASH } from '../../src/content
 import { putPendingMarker, listPendingMarkers, PENDING_TTL_MS } from '../../src/content/pending.js';
 import { putSnapshot } from '../../src/history/snapshots.js';
 import { code } from '../helpers/errors.js';
+import { freshVaults } from '../helpers/vaults.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -118,23 +116,7 @@ const versionsOf = (rows: Row[]): number[] => [...new Set(rows.map((r) => r.node
 
 export function retentionSuite(f: VaultFactory): void {
   describe(`retention and space on ${f.kind}`, () => {
-    let dir: string;
-    let v: Vault | undefined;
-    let n = 0;
-    before(() => {
-      dir = mkdtempSync(join(tmpdir(), `avfs-ret-${f.kind}-`));
-    });
-    after(async () => {
-      if (v) await v.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    const fresh = async (): Promise<Vault> => {
-      if (v) await v.close();
-      const d = join(dir, String(n++));
-      mkdirSync(d);
-      v = await f.create(d);
-      return v;
-    };
+    const { fresh, reopen } = freshVaults(f, 'avfs-ret');
 
     it('prune --keep keeps the current state and snapshot-pinned versions, drops the rest; dry-run changes nothing', async () => {
       const v = await fresh();
@@ -595,8 +577,7 @@ export function retentionSuite(f: VaultFactory): void {
         ],
       );
       if (f.persistent) {
-        await v.close();
-        const again = await f.reopen(join(dir, String(n - 1)));
+        const again = await reopen();
         try {
           assert.deepEqual(await again.getConfig(), { prune_strategy: 'keep_count', max_size_mb: 2.5 });
         } finally {

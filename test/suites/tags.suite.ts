@@ -1,15 +1,15 @@
 // Tags and metadata on files: the behaviour suite, run unchanged on every engine (real vaults,
 // no mocks). Rules and layout: docs/tags.md.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forkVault, openVault, type FileOps, type Vault } from '../../src/index.js';
 import type { Engine } from '../../src/storage/contract.js';
 import { scan } from '../../src/storage/contract.js';
 import { code } from '../helpers/errors.js';
-import { STORE_NAME } from '../helpers/vaults.js';
+import { STORE_NAME, freshVaults } from '../helpers/vaults.js';
 import type { VaultFactory } from './fs.suite.js';
 
 /** Every tag and metadata row, as text: equal before and after proves a refusal changed nothing. */
@@ -31,23 +31,7 @@ async function findPaths(v: FileOps, path: string, opts: Parameters<FileOps['fin
 
 export function tagsSuite(f: VaultFactory): void {
   describe(`tags and metadata on ${f.kind}`, () => {
-    let dir: string;
-    let v: Vault;
-    let n = 0;
-    before(() => {
-      dir = mkdtempSync(join(tmpdir(), `avfs-tags-${f.kind}-`));
-    });
-    after(async () => {
-      if (v) await v.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    const fresh = async (): Promise<Vault> => {
-      if (v) await v.close();
-      const d = join(dir, String(n++));
-      mkdirSync(d);
-      v = await f.create(d);
-      return v;
-    };
+    const { fresh, reopen } = freshVaults(f, 'avfs-tags');
 
     it('tags and untags a file; names are case-insensitive; repeats are no-ops', async () => {
       const v = await fresh();
@@ -501,7 +485,8 @@ export function tagsSuite(f: VaultFactory): void {
       await v.tag('/later', ['shared', 'late']);
       await v.setMeta('/later', 'k', 'v');
       const backend = f.kind === 'memory' ? 'sqlite' : f.kind;
-      const dst = join(dir, `fork-${n}-${STORE_NAME[backend]}`);
+      const dir = mkdtempSync(join(tmpdir(), `avfs-tags-fork-${f.kind}-`));
+      const dst = join(dir, `fork-${STORE_NAME[backend]}`);
       await forkVault(v, dst, { at: 'mid', home: join(dir, 'fork-home'), backend: backend as 'sqlite' | 'lmdb' });
       const fk = await openVault(dst, { home: join(dir, 'fork-home') });
       try {
@@ -515,6 +500,7 @@ export function tagsSuite(f: VaultFactory): void {
         assert.ok(check.ok, JSON.stringify(check.problems));
       } finally {
         await fk.close();
+        rmSync(dir, { recursive: true, force: true });
       }
     });
 
@@ -525,8 +511,7 @@ export function tagsSuite(f: VaultFactory): void {
         await v1.tag('/p/a', ['x', 'y']);
         await v1.createTag('z', { color: '#123456' });
         await v1.setMeta('/p/a', 'k', 'v\nw');
-        await v1.close();
-        v = await f.reopen(join(dir, String(n - 1)));
+        const v = await reopen();
         assert.deepEqual(await v.tags('/p/a'), ['x', 'y']);
         assert.deepEqual(await v.getMeta('/p/a'), { k: 'v\nw' });
         assert.deepEqual(
