@@ -9,6 +9,8 @@
 //     the agent-memory benchmark instead (bench/memory.ts): bench/results/memory.{json,md}
 //   node dist/bench/run.js --search [--only sqlite,lmdb,memory] [--no-warmup]
 //     the full-text search benchmark instead (bench/search.ts): bench/results/search.{json,md}
+//   node dist/bench/run.js --grep [--only sqlite,lmdb,memory]
+//     grep against ripgrep on the same corpus (bench/grep.ts): bench/results/grep.{json,md}
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
       history: { type: 'boolean' },
       memory: { type: 'boolean' },
       search: { type: 'boolean' },
+      grep: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -72,6 +75,12 @@ async function main(): Promise<void> {
     console.log('       npm run bench -- --history [--only sqlite,lmdb,memory] [--files N (largest vault, default 100000)] [--no-warmup]');
     console.log('       npm run bench -- --memory [--only sqlite,lmdb,memory] [--files N (memories searched, default 100000)] [--no-warmup]');
     console.log('       npm run bench -- --search [--only sqlite,lmdb,memory] [--no-warmup]');
+    console.log('       npm run bench -- --grep [--only sqlite,lmdb,memory] (also: node dist/bench/grep.js --help)');
+    return;
+  }
+  if (values.grep) {
+    const { grepBenchMain } = await import('./grep.js');
+    await grepBenchMain(values.only ? ['--engine', values.only] : []);
     return;
   }
   if (values.search) {

@@ -24,3 +24,4 @@ export type { PruneOptions, PruneResult, PrunedFile, GcOptions, GcResult, GcCoun
 export type { Memory, MemoryHit, AddMemoryOptions, SearchMemoryOptions, ListMemoryOptions, KvEntry, KvInfo, KvSetOptions, Session, StartSessionOptions, StreamEntry, StreamHead, StreamReadOptions, AppendResult, TrimResult, AgentState, WatchOptions } from './api/memory.js';
 export type { QueryNode } from './text/query.js';
 export type { SearchOptions, SearchResult, SearchHit, Snippet, IndexStatus } from './api/search.js';
+export type { GrepOptions, GrepResult, GrepEvent, GrepFileResult, GrepLine } from './api/grep.js';

@@ -67,6 +67,7 @@ const historyModule = (): Promise<typeof import('./history.js')> => import('./hi
 
 export class Vault extends FileOps {
   private closed = false;
+  private grepUsed = false;
 
   constructor(
     readonly engine: Engine,
@@ -197,6 +198,8 @@ export class Vault extends FileOps {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // grep's helper thread has a connection of its own to the store.
+    if (this.grepUsed) await (await import('./grep.js')).closeHelper(this.engine);
     await this.engine.close();
   }
 
@@ -334,6 +337,29 @@ export class Vault extends FileOps {
   /** Drop the search indexes and build them again from the files. */
   async rebuildSearchIndex(): Promise<import('./search.js').IndexStatus> {
     return (await import('./search.js')).rebuildSearch(this.hctx);
+  }
+
+  // ---- grep (src/api/grep.ts, loaded on first use; docs/grep.md) ----
+
+  /**
+   * Lines of files matching a regular expression (JavaScript syntax by default; `syntax:
+   * 'basic'` is GNU grep's, `'fixed'` a plain string), GNU grep's options as fields. `paths`:
+   * files, folders (searched below), globs (`/src/**\/*.ts`); none: the working folder. Results
+   * come file by file; the trigram index skips files that cannot match. A pattern that would
+   * backtrack for ever fails with EINVAL instead of hanging.
+   */
+  async *grepStream(pattern: string | string[], paths: string[] = [], opts: import('./grep.js').GrepOptions = {}): AsyncGenerator<import('./grep.js').GrepEvent> {
+    const g = await import('./grep.js');
+    if (opts.index !== false) await g.catchUpForGrep(this.engine, this.record.chunkSize);
+    const store = this.engine.kind === 'memory' ? undefined : { kind: this.engine.kind, path: this.path, chunkSize: this.record.chunkSize, owner: this.engine };
+    this.grepUsed = true;
+    yield* g.grepOps(this, pattern, paths, opts, opts.index !== false, store);
+  }
+
+  /** grepStream() gathered: every file's result, the operands that failed, the files skipped. */
+  async grep(pattern: string | string[], paths: string[] = [], opts: import('./grep.js').GrepOptions = {}): Promise<import('./grep.js').GrepResult> {
+    const g = await import('./grep.js');
+    return g.collect(this.grepStream(pattern, paths, opts), opts.output);
   }
 
   // ---- memory ----

@@ -18,6 +18,7 @@ import { META_SEARCH, SEARCH_FORMAT, indexDoc, indexInline, queueKey, type Index
 import { META_SEQ, ROOT_INO, decodeJson, direntKey, encodeJson, inodeKey, parseDirent, readU64, type Inode } from '../core/records.js';
 import type { ContentIndex } from './content-index.js';
 import { SharedFullText, sharedDocCount } from './shared-fulltext.js';
+import { trigramIndex } from './trigram.js';
 
 /** Files per catch-up transaction, and text per transaction (whichever comes first). */
 const BATCH_FILES = 1000;
@@ -38,7 +39,8 @@ interface BatchIndex extends ContentIndex {
 function lazyIndexes(engine: Engine, chunkSize: number): BatchIndex[] {
   const out: BatchIndex[] = [];
   if (!engine.supports.fullText) out.push(new SharedFullText(chunkSize));
-  // grep's trigram index (src/search/trigram.ts) joins here as `trigramIndex` when it lands.
+  // grep's trigram index (src/search/trigram.ts).
+  out.push(trigramIndex);
   return out;
 }
 

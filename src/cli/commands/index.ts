@@ -22,6 +22,7 @@ export const COMMANDS: Record<string, Entry> = {
   ln: { summary: 'make a symbolic link (ln -s)', load: async () => (await import('./copy.js')).commands },
   stat: { summary: 'show file details', load: async () => (await import('./stat.js')).commands },
   find: { summary: 'find files by name, type, size, age, tag', load: async () => (await import('./find.js')).commands },
+  grep: { summary: 'search file contents for a pattern (GNU grep options; a trigram index skips files)', load: async () => (await import('./grep.js')).commands },
   tag: { summary: 'tag files: tag PATH TAG..., -r DIR, --list, --create, --delete, --rename, --copy', load: async () => (await import('./tags.js')).commands },
   untag: { summary: 'remove tags from a file (-r: from every file below a folder)', load: async () => (await import('./tags.js')).commands },
   meta: { summary: 'metadata on files: meta PATH [KEY [VALUE]], --unset, --export, --import, --copy', load: async () => (await import('./meta.js')).commands },

@@ -1,23 +1,11 @@
 // Tools that look inside files: grep (regular expressions, safe against patterns that
 // backtrack forever) and search (ranked full text over the search index; see src/search/).
 import { z } from 'zod';
-import type { FileOps } from '../../api/fileops.js';
-import { globToRegExp } from '../../util/glob.js';
-import { grepFiles, type GrepFile } from '../../search/grep.js';
+import { catchUpForGrep, grepOps } from '../../api/grep.js';
 import { tool, pathArg, atArg, type ToolDef, READ_ONLY } from '../common.js';
 import type { Session } from '../session.js';
 
 const int = (min: number, max: number): z.ZodNumber => z.number().int().min(min).max(max);
-
-/** The files below `start` (or `start` itself), as the search engines take them. */
-async function* filesBelow(s: Session, ops: FileOps, start: string, include: RegExp | undefined): AsyncGenerator<GrepFile> {
-  for await (const e of ops.walk(start)) {
-    if (e.stat.type !== 'file') continue;
-    if (include && e.depth > 0 && !include.test(e.stat.name)) continue;
-    const p = e.path;
-    yield { path: s.out(p), size: e.stat.size, read: () => ops.readFile(p) };
-  }
-}
 
 const grep = tool({
   name: 'grep',
@@ -25,8 +13,8 @@ const grep = tool({
   description:
     'Search the lines of text files below a folder (or one file) for a JavaScript regular expression; returns matching lines as path, line number (from 1) and text. ' +
     "`include` limits the files by name glob ('*.ts'); `ignore_case` and `fixed_strings` (match the pattern literally) work as in grep. " +
-    'Binary files and files over 32 MiB are skipped. Stops after `max_results` lines (default 100). ' +
-    'A pattern that takes too long (catastrophic backtracking, e.g. (a+)+$) is stopped after a fraction of a second with an EINVAL error: simplify it.',
+    'Binary files and files over 32 MiB are skipped; a trigram index skips files that cannot match. Stops after `max_results` lines (default 100). ' +
+    'Patterns run in linear time where V8 allows; one that still takes too long (back-references or lookarounds that backtrack) is stopped with an EINVAL error: simplify it.',
   input: {
     pattern: z.string().describe("regular expression (JavaScript syntax), e.g. 'TODO|FIXME' or '^import .* from'"),
     path: pathArg().optional().describe("folder or file to search (default '/')"),
@@ -38,22 +26,46 @@ const grep = tool({
   },
   output: {
     matches: z.array(z.object({ path: z.string(), line: z.number(), text: z.string().describe('the line (cut at 400 characters)') })),
-    filesSearched: z.number(),
+    filesSearched: z.number().describe('files whose content was read (the index rules the others out)'),
     skipped: z.array(z.object({ path: z.string(), reason: z.enum(['binary', 'too large']) })),
     truncated: z.boolean().describe('max_results was reached; there may be more'),
   },
   ...READ_ONLY,
   async run(a, s) {
-    const include = a.include === undefined ? undefined : globToRegExp(a.include);
+    const max = a.max_results ?? 100;
+    // The index catches up first (a write), outside the read the search runs in.
+    if (a.at === undefined) await catchUpForGrep(s.vault.engine, s.vault.record.chunkSize);
     const r = await s.readAt(a.at, async (ops) => {
       const start = await s.resolve(ops, a.path ?? '/', true);
-      return grepFiles(filesBelow(s, ops, start, include), {
-        pattern: a.pattern,
-        ignoreCase: !!a.ignore_case,
-        fixedStrings: !!a.fixed_strings,
-        maxMatches: a.max_results ?? 100,
-        ...(s.app.opts.grepTimeoutMs !== undefined ? { timeoutMs: s.app.opts.grepTimeoutMs } : {}),
-      });
+      const out = { matches: [] as { path: string; line: number; text: string }[], filesSearched: 0, skipped: [] as { path: string; reason: 'binary' | 'too large' }[], truncated: false };
+      const events = grepOps(
+        ops,
+        a.pattern,
+        [start],
+        {
+          syntax: a.fixed_strings ? 'fixed' : 'extended',
+          ignoreCase: !!a.ignore_case,
+          include: a.include === undefined ? [] : [a.include],
+          maxLineChars: 400,
+          maxFileBytes: 32 * 1024 * 1024,
+          ...(s.app.opts.grepTimeoutMs !== undefined ? { timeoutMs: s.app.opts.grepTimeoutMs } : {}),
+        },
+        a.at === undefined,
+      );
+      for await (const e of events) {
+        if (e.type === 'error') throw e.error;
+        if (e.type === 'skipped') out.skipped.push({ path: s.out(e.path), reason: e.reason });
+        else if (e.type === 'stats') out.filesSearched = e.searched;
+        else if (e.type === 'file') {
+          for (const l of e.file.lines) out.matches.push({ path: s.out(e.file.path), line: l.line, text: l.text });
+          if (out.matches.length >= max) {
+            out.matches.length = max;
+            out.truncated = true;
+            break;
+          }
+        }
+      }
+      return out;
     });
     const lines = r.matches.map((m) => `${m.path}:${m.line}:${m.text}`);
     if (lines.length === 0) lines.push(`no matches (${r.filesSearched} ${r.filesSearched === 1 ? 'file' : 'files'} searched)`);
