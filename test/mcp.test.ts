@@ -14,8 +14,8 @@ import { runAvfs } from './helpers/cli.js';
 
 const MEMORY_READ_TOOLS = ['memory_search', 'memory_get', 'memory_list', 'kv_get', 'kv_list', 'session_get', 'session_list', 'stream_read', 'state_get'];
 const MEMORY_WRITE_TOOLS = ['memory_add', 'memory_forget', 'kv_set', 'kv_delete', 'session_start', 'session_end', 'stream_append', 'state_set'];
-const READ_TOOLS = ['read_file', 'read_multiple_files', 'list_directory', 'directory_tree', 'find', 'grep', 'search', 'stat', 'file_history', 'diff', 'snapshot_list', 'audit', ...MEMORY_READ_TOOLS];
-const WRITE_TOOLS = ['write_file', 'edit_file', 'append_file', 'create_directory', 'move', 'copy', 'delete', 'restore_version', 'snapshot_save', 'snapshot_restore', ...MEMORY_WRITE_TOOLS];
+const READ_TOOLS = ['read_file', 'read_multiple_files', 'list_directory', 'directory_tree', 'find', 'grep', 'search', 'stat', 'file_history', 'diff', 'snapshot_list', 'audit', 'list_tags', 'get_metadata', ...MEMORY_READ_TOOLS];
+const WRITE_TOOLS = ['write_file', 'edit_file', 'append_file', 'create_directory', 'move', 'copy', 'delete', 'restore_version', 'snapshot_save', 'snapshot_restore', 'tag', 'set_metadata', ...MEMORY_WRITE_TOOLS];
 
 function newHome(): string {
   return mkdtempSync(join(tmpdir(), 'avfs-mcp-'));
@@ -195,6 +195,44 @@ describe('avfs mcp over stdio', () => {
     await fails(c, 'delete', { path: '/tree/x2' }, 'ENOENT');
     await fails(c, 'delete', { path: '/', recursive: true }, 'EBUSY');
     await fails(c, 'list_directory', { path: '/tree/nothing' }, 'ENOENT');
+  });
+
+  it('tags and metadata: tag, list_tags, get_metadata, set_metadata; find and search filter by tag; they follow a move', async () => {
+    const c = s.client;
+    await ok(c, 'write_file', { path: '/t/a.md', content: 'alpha note\n' });
+    await ok(c, 'write_file', { path: '/t/b.md', content: 'beta note\n' });
+    const t = await ok<{ path: string; tags: string[]; changed: number }>(c, 'tag', { path: '/t/a.md', add: ['Draft', 'review'] });
+    assert.deepEqual(t, { path: '/t/a.md', tags: ['draft', 'review'], changed: 1 });
+    const t2 = await ok<{ tags: string[] }>(c, 'tag', { path: '/t/a.md', add: ['final'], remove: ['draft'] });
+    assert.deepEqual(t2.tags, ['final', 'review']);
+    await ok(c, 'tag', { path: '/t', add: ['team'], recursive: true });
+    const all = await ok<{ tags: { name: string; count?: number }[] }>(c, 'list_tags', {});
+    assert.deepEqual(
+      all.tags.filter((x) => x.count! > 0).map((x) => [x.name, x.count]),
+      [
+        ['final', 1],
+        ['review', 1],
+        ['team', 2],
+      ],
+    );
+    const m = await ok<{ metadata: Record<string, string> }>(c, 'set_metadata', { path: '/t/a.md', set: { owner: 'agent-a', status: 'wip' } });
+    assert.deepEqual(m.metadata, { owner: 'agent-a', status: 'wip' });
+    const m2 = await ok<{ metadata: Record<string, string> }>(c, 'set_metadata', { path: '/t/a.md', set: { status: 'done' }, unset: ['owner'] });
+    assert.deepEqual(m2.metadata, { status: 'done' });
+    await ok(c, 'move', { source: '/t/a.md', destination: '/t/moved.md' });
+    assert.deepEqual((await ok<{ metadata: Record<string, string> }>(c, 'get_metadata', { path: '/t/moved.md' })).metadata, { status: 'done' });
+    assert.deepEqual((await ok<{ metadata: Record<string, string> }>(c, 'get_metadata', { path: '/t/moved.md', key: 'status' })).metadata, { status: 'done' });
+    assert.deepEqual((await ok<{ tags: { name: string }[] }>(c, 'list_tags', { path: '/t/moved.md' })).tags.map((x) => x.name), ['final', 'review', 'team']);
+    const f = await ok<{ matches: { path: string }[] }>(c, 'find', { path: '/t', tag: 'REVIEW' });
+    assert.deepEqual(f.matches.map((x) => x.path), ['/t/moved.md']);
+    const sr = await ok<{ hits: { path: string }[] }>(c, 'search', { query: 'note', tags: ['team'] });
+    assert.deepEqual(sr.hits.map((h) => h.path).sort(), ['/t/b.md', '/t/moved.md']);
+    await fails(c, 'tag', { path: '/t/b.md', add: ['has space'] }, 'EINVAL');
+    await fails(c, 'tag', { path: '/nowhere', add: ['x'] }, 'ENOENT');
+    await fails(c, 'get_metadata', { path: '/t/b.md', key: 'missing' }, 'ENOENT');
+    await fails(c, 'set_metadata', { path: '/t/b.md', set: { 'bad key': 'v' } }, 'EINVAL');
+    await fails(c, 'set_metadata', { path: '/t/b.md', set: { big: 'x'.repeat(70_000) } }, 'EFBIG');
+    assert.deepEqual((await ok<{ metadata: Record<string, string> }>(c, 'get_metadata', { path: '/t/b.md' })).metadata, {});
   });
 
   it('grep (regex, include, ignore_case, fixed strings) and search (substring, said so)', async () => {

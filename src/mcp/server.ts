@@ -14,11 +14,12 @@ import { listTools } from './tools/list.js';
 import { searchTools } from './tools/search.js';
 import { historyTools } from './tools/history.js';
 import { memoryTools } from './tools/memory.js';
+import { tagTools } from './tools/tags.js';
 
 export { McpApp, Session };
 export type { McpOptions } from './session.js';
 
-export const ALL_TOOLS: readonly ToolDef[] = [...fileTools, ...listTools, ...searchTools, ...historyTools, ...memoryTools];
+export const ALL_TOOLS: readonly ToolDef[] = [...fileTools, ...listTools, ...searchTools, ...tagTools, ...historyTools, ...memoryTools];
 
 /** Why a tool is not offered with these options (undefined: it is). */
 export function withheld(t: ToolDef, app: McpApp): { code: string; why: string } | undefined {

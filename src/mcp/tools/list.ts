@@ -1,5 +1,6 @@
 // Tools that look at folders: list_directory, directory_tree, find.
 import { z } from 'zod';
+import { checkTag } from '../../tags/rules.js';
 import { globToRegExp } from '../../util/glob.js';
 import { tool, pathArg, atArg, humanBytes, FILE_TYPES, type ToolDef, READ_ONLY } from '../common.js';
 
@@ -122,6 +123,7 @@ const find = tool({
     pattern: z.string().optional().describe("glob for the name (or, with '/', the path below `path`); omit to match everything"),
     path: pathArg().optional().describe("the folder to search (default '/')"),
     type: z.enum(FILE_TYPES).optional().describe('only entries of this type'),
+    tag: z.string().optional().describe('only entries carrying this tag'),
     max_depth: int(0, 1000).optional().describe('levels to descend (default: all)'),
     limit: int(1, 20_000).optional().describe('most paths to return (default 1000)'),
     at: atArg,
@@ -137,8 +139,10 @@ const find = tool({
       const matches: z.infer<typeof findEntry>[] = [];
       let truncated = false;
       const prefix = p === '/' ? '/' : p + '/';
-      for await (const e of ops.walk(p, a.max_depth === undefined ? {} : { maxDepth: a.max_depth })) {
+      const tag = a.tag === undefined ? undefined : checkTag(a.tag);
+      for await (const e of ops.walk(p, { ...(a.max_depth === undefined ? {} : { maxDepth: a.max_depth }), ...(tag ? { attrs: true } : {}) })) {
         if (a.type && e.stat.type !== a.type) continue;
+        if (tag && !e.stat.tags?.includes(tag)) continue;
         if (re) {
           const subject = byPath ? (e.depth === 0 ? '' : e.path.slice(prefix.length)) : e.stat.path === s.confine.root ? '/' : e.stat.name;
           if (!re.test(subject)) continue;
