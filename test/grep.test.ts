@@ -1,9 +1,10 @@
-// grep's engine: the pattern rewriting (search/regex.ts) checked against plain line-by-line
+// grep's engine: the pattern rewriting (search/pattern.ts) checked against plain line-by-line
 // JavaScript regexes, the trigram queries checked to never rule out a text that matches, the
 // matcher's slices and time limits (search/matcher.ts); then the grep suite on every engine.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { compilePatterns, stringTrigrams, type TrigramQuery } from '../src/search/regex.js';
+import { compilePatterns } from '../src/search/pattern.js';
+import { stringTrigrams, type TrigramQuery } from '../src/search/trigram-query.js';
 import { Matcher, scanText } from '../src/search/matcher.js';
 import { textTrigrams } from '../src/search/trigram.js';
 import { isVfsError } from '../src/errors.js';
@@ -90,7 +91,7 @@ function randomText(r: () => number): string {
   return t;
 }
 
-describe('grep patterns (search/regex.ts)', () => {
+describe('grep patterns (search/pattern.ts)', () => {
   it('searching whole texts with the rewritten pattern selects exactly the lines a line-by-line search does', () => {
     const r = rng(42);
     for (let k = 0; k < 3000; k++) {

@@ -199,7 +199,7 @@ export class Vault extends FileOps {
     if (this.closed) return;
     this.closed = true;
     // grep's helper thread has a connection of its own to the store.
-    if (this.grepUsed) await (await import('./grep.js')).closeHelper(this.engine);
+    if (this.grepUsed) await (await import('./grep-pool.js')).closeHelper(this.engine);
     await this.engine.close();
   }
 

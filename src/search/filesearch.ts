@@ -1,12 +1,12 @@
 // Searching one file's content for a compiled grep pattern: how the bytes are looked at (bytes
 // for a literal, latin1 for ASCII, UTF-16 otherwise), which lines are selected (-v, -m), with
-// their context (-A, -B) and numbers. Used by src/api/grep.ts on the calling thread and by
-// grep-worker.ts on a second one (the work is the same, so is the code).
+// their context (-A, -B) and numbers. Used by src/api/grep-batches.ts on the calling thread and
+// by grep-worker.ts on a second one (the work is the same, so is the code).
 import { isAscii, isUtf8 } from 'node:buffer';
 import type { ReadTx } from '../storage/contract.js';
 import { vfsError } from '../errors.js';
 import { HASH_BYTES } from '../content/chunks.js';
-import { compilePatterns, type CompiledPattern, type PatternSpec } from './regex.js';
+import { compilePatterns, type CompiledPattern, type PatternSpec } from './pattern.js';
 import { Matcher, scanBytes } from './matcher.js';
 
 export type Output = 'lines' | 'count' | 'files' | 'files-without-match';

@@ -1,4 +1,4 @@
-// grep's second thread (see src/api/grep.ts), one per open store: it opens the store itself
+// grep's second thread (see src/api/grep-pool.ts), one per open store: it opens the store itself
 // (read-only) and answers batches of contents (id, size) with their outcomes, found by the same code as on the calling
 // thread (filesearch.ts). Content is immutable under its id, so reading it from another
 // connection is safe; one collected meanwhile is reported 'gone'.

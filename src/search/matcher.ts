@@ -1,10 +1,10 @@
-// Running a compiled grep pattern (regex.ts) over text, so that no pattern can hang the process.
+// Running a compiled grep pattern (pattern.ts) over text, so that no pattern can hang the process.
 //
 // V8's backtracking engine can take exponential time ((a+)+$ on a long line of a's), and a
 // running match cannot be interrupted. Two defences:
 //   - V8 has a linear-time engine. With --enable-experimental-regexp-engine-on-excessive-backtracks
 //     (set at load, process-wide), a match that backtracks more than 50,000 times is finished by
-//     it. It takes most patterns (not back-references, not lookarounds, not flag 'i': regex.ts
+//     it. It takes most patterns (not back-references, not lookarounds, not flag 'i': pattern.ts
 //     spells case out in classes instead). Such patterns run right here, in the calling thread,
 //     with no copying; text goes in slices of at most SLICE characters, and a slice that still
 //     takes longer than the time limit stops the search with a clear error.
@@ -15,7 +15,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { vfsError } from '../errors.js';
-import type { CompiledPattern } from './regex.js';
+import type { CompiledPattern } from './pattern.js';
 
 let flagsSet = false;
 function linearFallback(): void {

@@ -1,5 +1,5 @@
 // grep's trigram index: which files hold which three-byte sequences, so that grep reads only
-// the files that can match (regex.ts turns a pattern into an AND/OR of trigrams). A lazy
+// the files that can match (trigram-query.ts turns a pattern into an AND/OR of trigrams). A lazy
 // content index (content-index.ts): catch-up (indexer.ts) feeds it the files writes changed.
 //
 // Trigrams are of the UTF-8 bytes with ASCII A-Z folded to a-z (so -i can use them; grep always
@@ -27,7 +27,7 @@ import { META_VAULT, decodeJson, inodeKey, readU64, u64, type Inode } from '../c
 import { DEFAULT_CHUNK_SIZE, readContent } from '../content/chunks.js';
 import { isUtf8 } from 'node:buffer';
 import type { ContentIndex } from './content-index.js';
-import type { TrigramQuery } from './regex.js';
+import type { TrigramQuery } from './trigram-query.js';
 
 const TEXT = 1;
 const BINARY = 2;
