@@ -10,17 +10,8 @@ import { textTrigrams } from '../src/search/trigram.js';
 import { isVfsError } from '../src/errors.js';
 import { grepSuite } from './suites/grep.suite.js';
 import { vaultFactory, ENGINES } from './helpers/vaults.js';
+import { rng } from './helpers/rng.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Lines (1-based) where a compiled pattern matches, searching the whole text at once as grep does. */
 function wholeText(source: string, flags: string, anchored: boolean, perLine: boolean, text: string): number[] {

@@ -9,6 +9,7 @@ import { TextIndex } from '../src/text/index.js';
 import { formatQuery, parseQuery, type QueryNode } from '../src/text/query.js';
 import { ftsWords, tokenize } from '../src/text/tokenize.js';
 import { code } from './helpers/errors.js';
+import { rng } from './helpers/rng.js';
 
 describe('query language', () => {
   const f = (q: string): string => formatQuery(parseQuery(q));
@@ -79,16 +80,6 @@ describe('query language', () => {
 
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'alp', 'alpine', 'bet', 'betamax', 'zeta', 'eta', 'theta', 'iota'];
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Which documents match, by brute force over their token lists. */
 function reference(docs: Map<number, string[]>, q: QueryNode): Set<number> {

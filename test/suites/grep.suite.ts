@@ -10,21 +10,11 @@ import type { Vault } from '../../src/index.js';
 import type { GrepOptions, GrepResult } from '../../src/api/grep.js';
 import { trigramIndex } from '../../src/search/trigram.js';
 import type { VaultFactory } from './fs.suite.js';
+import { rng } from '../helpers/rng.js';
 
 /** path:line:text for each selected line, as grep -Hn prints it. */
 const flat = (r: GrepResult): string[] => r.files.flatMap((f) => f.lines.filter((l) => l.selected).map((l) => `${f.path}:${l.line}:${l.text}`));
 
-/** Small deterministic random numbers (a test that fails can be run again the same way). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ['alpha', 'beta', 'gamma', 'Delta', 'epsilon', 'foo', 'bar', 'foobar', 'baz', 'qux', 'x1', 'y_2', 'café', 'naïve', 'ÉTÉ', 'TODO', 'todo', 'fix-me', 'a.b', '(x)', '[y]', '$z', 'end;'];
 
