@@ -25,6 +25,7 @@ step meta /avfs-demo/notes/todo.md owner agent-a
 step stat /avfs-demo/notes/todo.md
 step search 'snapshot* OR answer' /avfs-demo
 step search -l --tag plan agentvfs
+step grep -rn -E 'answer|snapshot' /avfs-demo
 step cd /avfs-demo/notes
 step pwd
 step cat todo.md
