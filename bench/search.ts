@@ -19,6 +19,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createVault, openVault, type Vault } from '../src/index.js';
 import { tokenize } from '../src/text/tokenize.js';
+import { scan } from '../src/storage/contract.js';
 import { machine } from './machine.js';
 import type { Machine } from './report.js';
 import { collectGarbage, now } from './timing.js';
@@ -118,13 +119,7 @@ async function indexBytes(v: Vault): Promise<{ bytes: number; how: string }> {
   const bytes = await v.engine.read(async (tx) => {
     let n = 0;
     for (const c of ['search_terms', 'search_postings', 'search_docs'] as const) {
-      let from: Buffer | undefined;
-      for (;;) {
-        const page = await tx.range(c, from ? { gt: from, limit: 2000 } : { limit: 2000 });
-        for (const e of page) n += e.key.length + e.value.length;
-        if (page.length < 2000) break;
-        from = page[page.length - 1].key;
-      }
+      for await (const e of scan(tx, c)) n += e.key.length + e.value.length;
     }
     return n;
   });

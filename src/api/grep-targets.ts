@@ -5,7 +5,8 @@
 // big scans when the operand is the root).
 import type { ReadScope } from '../core/scope.js';
 import { isWithin } from '../core/paths.js';
-import { ROOT_INO, direntKey, inodeKey, parseDirent, readU64 } from '../core/records.js';
+import { ROOT_INO, parseDirent, readU64 } from '../core/records.js';
+import { InodePaths } from '../core/parents.js';
 import { scan } from '../storage/contract.js';
 import { trigramIndex } from '../search/trigram.js';
 import type { TrigramQuery } from '../search/trigram-query.js';
@@ -56,35 +57,6 @@ export function readIndexView(runner: Runner, query: TrigramQuery): Promise<Inde
 /** Path order as a walk gives it: names in order, a folder's contents right after it. */
 const walkKey = (p: string): string => p.replaceAll('/', '\u0000');
 
-/** Where an inode is, from its parent pointer (checked against the folder's entry). */
-class Paths {
-  private dirs = new Map<number, string | null>([[ROOT_INO, '']]);
-  constructor(private readonly s: ReadScope) {}
-
-  async of(ino: number): Promise<string | undefined> {
-    const p = await this.prefix(ino, 0);
-    return p === null ? undefined : p === '' ? '/' : p;
-  }
-
-  private async prefix(ino: number, depth: number): Promise<string | null> {
-    const known = this.dirs.get(ino);
-    if (known !== undefined) return known;
-    if (depth > 4096) return null;
-    const raw = await this.s.tx.get('parents', inodeKey(ino));
-    let out: string | null = null;
-    if (raw !== undefined) {
-      const parent = readU64(raw);
-      const name = raw.subarray(8).toString();
-      const entry = await this.s.tx.get('dirents', direntKey(parent, name));
-      if (entry !== undefined && parseDirent(entry).ino === ino) {
-        const up = await this.prefix(parent, depth + 1);
-        if (up !== null) out = `${up}/${name}`;
-      }
-    }
-    this.dirs.set(ino, out);
-    return out;
-  }
-}
 
 /** The files below a folder, in walk order (symlinks are not followed, as grep -r does). */
 async function* walkFiles(runner: Runner, root: Operand, live: boolean): AsyncGenerator<{ path: string; ino: number }[]> {
@@ -189,7 +161,7 @@ export async function* targetsOf(
     if (wanted.size <= MAX_LOOKUPS) {
       // Few candidates: find each one's path from its parent pointers instead of walking every folder.
       const found = await runner.read(async (sc) => {
-        const paths = new Paths(sc);
+        const paths = new InodePaths(sc.tx);
         const out: { path: string; ino: number }[] = [];
         for (const ino of wanted) {
           const p = await paths.of(ino);

@@ -142,19 +142,12 @@ export function stringView(text: string): View {
   };
 }
 
-/** A compiled search, ready for file contents. */
-export interface Search {
+/** A compiled search, ready for file contents: the spec's settings with the pattern compiled. */
+export interface Search extends Omit<SearchSpec, 'pattern' | 'timeoutMs'> {
   compiled: CompiledPattern;
   matcher: Matcher;
   needle: Buffer | undefined;
   required: Buffer | undefined;
-  output: Output;
-  invert: boolean;
-  before: number;
-  after: number;
-  maxCount: number;
-  lineNumbers: boolean;
-  maxLineChars: number;
 }
 
 /** Turn one file's matching line ranges into its result. */

@@ -2,7 +2,9 @@
 // (FTS5) or to the shared one, both BM25; then the path and tag filters, each hit's current
 // path (from its parent pointer, checked against the folder entry), and a snippet from its text.
 import type { ReadTx } from '../storage/contract.js';
-import { ROOT_INO, decodeJson, direntKey, inodeKey, parseDirent, readU64, type Inode } from '../core/records.js';
+import { decodeJson, inodeKey, type Inode } from '../core/records.js';
+import { InodePaths } from '../core/parents.js';
+import { isWithin } from '../core/paths.js';
 import { readContent } from '../content/chunks.js';
 import { INDEX_MAX_BYTES } from '../core/indexing.js';
 import { TextIndex } from '../text/index.js';
@@ -41,39 +43,6 @@ export interface SearchResult {
   more: boolean;
 }
 
-/** Where an inode is: walk parent pointers up, checking each against the folder's entry. */
-class Paths {
-  private dirs = new Map<number, string | null>([[ROOT_INO, '']]);
-  constructor(private tx: ReadTx) {}
-
-  async of(ino: number): Promise<string | undefined> {
-    const p = await this.prefix(ino, 0);
-    return p === null ? undefined : p;
-  }
-
-  private async prefix(ino: number, depth: number): Promise<string | null> {
-    const known = this.dirs.get(ino);
-    if (known !== undefined) return known;
-    if (depth > 4096) return null;
-    const raw = await this.tx.get('parents', inodeKey(ino));
-    let out: string | null = null;
-    if (raw !== undefined) {
-      const parent = readU64(raw);
-      const name = raw.subarray(8).toString();
-      const entry = await this.tx.get('dirents', direntKey(parent, name));
-      if (entry !== undefined && parseDirent(entry).ino === ino) {
-        const up = await this.prefix(parent, depth + 1);
-        if (up !== null) out = `${up}/${name}`;
-      }
-    }
-    this.dirs.set(ino, out);
-    return out;
-  }
-}
-
-const within = (path: string, under: string | undefined): boolean =>
-  under === undefined || under === '/' || path === under || path.startsWith(under + '/');
-
 export async function searchFiles(tx: ReadTx, q: SearchQuery): Promise<SearchResult> {
   const tagged = q.only;
   const filtered = tagged !== undefined || (q.under !== undefined && q.under !== '/');
@@ -90,7 +59,7 @@ export async function searchFiles(tx: ReadTx, q: SearchQuery): Promise<SearchRes
     if (tagged) for (const id of scores.keys()) if (!tagged.has(id)) scores.delete(id);
     ranked = TextIndex.top(scores, filtered || q.count ? scores.size : q.limit + 1);
   }
-  const paths = new Paths(tx);
+  const paths = new InodePaths(tx);
   const terms = snippetTerms(positivePhrases(q.query));
   const hits: SearchHit[] = [];
   const snippets = new Map<string, Snippet | undefined>();
@@ -98,7 +67,7 @@ export async function searchFiles(tx: ReadTx, q: SearchQuery): Promise<SearchRes
   let more = false;
   for (const r of ranked) {
     const path = await paths.of(r.id);
-    if (path === undefined || !within(path, q.under)) continue;
+    if (path === undefined || (q.under !== undefined && !isWithin(path, q.under))) continue;
     total++;
     if (hits.length >= q.limit) {
       more = true;

@@ -12,7 +12,7 @@
 // `rebuild` and catches up; while `rebuild` is set catch-up also feeds the engine's own index,
 // so a rebuild killed half way is finished by the next search.
 import type { Engine, ReadTx, WriteTx } from '../storage/contract.js';
-import { scan } from '../storage/contract.js';
+import { clearCollection, scan } from '../storage/contract.js';
 import { isVfsError } from '../errors.js';
 import { META_SEARCH, SEARCH_FORMAT, indexDoc, indexInline, queueKey, type IndexDoc, type SearchState } from '../core/indexing.js';
 import { META_SEQ, ROOT_INO, decodeJson, direntKey, encodeJson, inodeKey, parseDirent, readU64, type Inode } from '../core/records.js';
@@ -146,14 +146,6 @@ export async function rebuild(engine: Engine, chunkSize: number): Promise<CatchU
     throw e;
   }
   return catchUp(engine, chunkSize);
-}
-
-async function clearCollection(tx: WriteTx, coll: 'search_queue' | 'parents' | 'search_docs'): Promise<void> {
-  for (;;) {
-    const page = await tx.range(coll, { limit: 1000 });
-    if (page.length === 0) return;
-    for (const e of page) await tx.del(coll, e.key);
-  }
 }
 
 export interface IndexStatus {

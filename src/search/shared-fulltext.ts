@@ -7,7 +7,8 @@
 //   search_docs      ino -> the content id and size of the text indexed for it (DocRecord in
 //                    src/core/indexing.ts: how a file's old words are found to take them out)
 import type { ReadTx, WriteTx } from '../storage/contract.js';
-import { encodeJson, inodeKey, readU64 } from '../core/records.js';
+import { clearCollection } from '../storage/contract.js';
+import { encodeJson, inodeKey } from '../core/records.js';
 import { holds, readDocRecord, recordedText, type DocRecord, type IndexDoc } from '../core/indexing.js';
 import { TextIndex } from '../text/index.js';
 import type { ContentIndex } from './content-index.js';
@@ -47,12 +48,7 @@ export class SharedFullText implements ContentIndex {
 
   async clear(tx: WriteTx): Promise<void> {
     await sharedText.clear(tx);
-    for (;;) {
-      const page = await tx.range('search_docs', { limit: 1000 });
-      if (page.length === 0) break;
-      for (const e of page) await tx.del('search_docs', e.key);
-    }
+    await clearCollection(tx, 'search_docs');
   }
 }
 
-export const inoOfDocKey = (key: Buffer): number => readU64(key);

@@ -1,7 +1,7 @@
 // The snippet shown with a search hit: the line of the file that best matches the query, cut to
 // a readable width around its first match, with the matching words marked. Made from the file's
 // text, not from the index, so it reads the same whichever index found the file.
-import { fold } from '../text/tokenize.js';
+import { CJK, fold } from '../text/tokenize.js';
 
 export interface Snippet {
   /** 1-based line number in the file. */
@@ -17,7 +17,6 @@ export interface SnippetTerms {
   prefixes: string[];
 }
 
-const CJK = '[\\p{sc=Han}\\p{sc=Hiragana}\\p{sc=Katakana}]';
 // Tokens of the original text (marks kept inside a word so offsets stay the original's).
 const TOKEN = new RegExp(`${CJK}|[[\\p{L}\\p{N}\\p{Co}\\p{M}]--${CJK}]+`, 'gv');
 const WIDTH = 200;

@@ -21,7 +21,7 @@
 // few puts. New files (ino above every ino indexed, the common case) need no read at all: their
 // postings go into a new block of their own.
 import type { ReadTx, WriteTx } from '../storage/contract.js';
-import { prefixEnd } from '../storage/contract.js';
+import { clearCollection, prefixEnd } from '../storage/contract.js';
 import { INDEX_MAX_BYTES, META_SEARCH, SEARCH_FORMAT, type IndexDoc } from '../core/indexing.js';
 import { META_VAULT, decodeJson, inodeKey, readU64, u64, type Inode } from '../core/records.js';
 import { DEFAULT_CHUNK_SIZE, readContent } from '../content/chunks.js';
@@ -317,14 +317,6 @@ interface Block {
   key: Buffer | undefined;
   inos: number[];
   dirty: boolean;
-}
-
-async function clearCollection(tx: WriteTx, coll: 'grep_trigrams' | 'grep_docs'): Promise<void> {
-  for (;;) {
-    const page = await tx.range(coll, { limit: 1000 });
-    if (page.length === 0) return;
-    for (const e of page) await tx.del(coll, e.key);
-  }
 }
 
 async function allKeys(tx: ReadTx, coll: 'grep_docs', prefix: Buffer): Promise<Buffer[]> {

@@ -291,6 +291,15 @@ export async function* scan(
   }
 }
 
+/** Delete every entry of a collection inside the caller's write transaction, a page at a time. */
+export async function clearCollection(tx: WriteTx, coll: Collection): Promise<void> {
+  for (;;) {
+    const page = await tx.range(coll, { limit: 1000 });
+    if (page.length === 0) return;
+    for (const e of page) await tx.del(coll, e.key);
+  }
+}
+
 export function checkKey(key: Bytes): void {
   if (key.length === 0 || key.length > MAX_KEY_BYTES) {
     throw new RangeError(`storage key must be 1..${MAX_KEY_BYTES} bytes, got ${key.length}`);

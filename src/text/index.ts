@@ -15,7 +15,7 @@
 // holding the candidates instead of reading the word's whole list; NOT does the same for its
 // right side. So "rare common" costs about as much as "rare".
 import type { Collection, ReadTx, WriteTx } from '../storage/contract.js';
-import { prefixEnd, scan } from '../storage/contract.js';
+import { clearCollection, prefixEnd, scan } from '../storage/contract.js';
 import type { QueryNode } from './query.js';
 import { termPositions } from './tokenize.js';
 import { BLOCK, MAX_BLOCK, appendToBlock, blockKey, countOf, decodeAll, decodeBlock, encodeBlock, firstIdOf, lastIdOf, type Posting as BlockPosting } from './blocks.js';
@@ -150,13 +150,8 @@ export class TextIndex {
 
   /** Drop the whole index. */
   async clear(tx: WriteTx): Promise<void> {
-    for (const coll of [this.layout.terms, this.layout.postings]) {
-      for (;;) {
-        const page = await tx.range(coll, { limit: 1000 });
-        if (page.length === 0) break;
-        for (const e of page) await tx.del(coll, e.key);
-      }
-    }
+    await clearCollection(tx, this.layout.terms);
+    await clearCollection(tx, this.layout.postings);
   }
 
   /** The block that holds (or would hold) `id`: the last one starting at or before it, else the first. */

@@ -10,7 +10,8 @@
 export const MAX_TERM_BYTES = 200;
 
 // The 'v' flag (set subtraction) is in Node 20's V8; built from a string for tsc's ES2022 target.
-const CJK = '[\\p{sc=Han}\\p{sc=Hiragana}\\p{sc=Katakana}]';
+/** Scripts written without spaces: each character is a word of its own (regex source, 'v' flag). */
+export const CJK = '[\\p{sc=Han}\\p{sc=Hiragana}\\p{sc=Katakana}]';
 const WORD = new RegExp(`${CJK}|[[\\p{L}\\p{N}\\p{Co}]--${CJK}]+`, 'gv');
 /** Stands in for a token too long to index, so FTS5 counts positions and lengths as we do. */
 const SKIPPED = '\u{F0000}';
