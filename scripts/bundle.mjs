@@ -20,7 +20,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['better-sqlite3', 'lmdb'],
+  external: ['better-sqlite3', 'lmdb', 'fuse-native'],
   logLevel: 'warning',
   legalComments: 'none',
 });

@@ -17,6 +17,7 @@ import * as metaCore from '../tags/meta.js';
 import { metaOf, tagsOf } from '../tags/rows.js';
 import { checkColor, checkMetaExport, checkMetaKey, checkMetaValue, checkTag, checkTags, type MetaExport, type MetaMap } from '../tags/rules.js';
 import type { TagChange, TagInfo } from '../tags/tags.js';
+import { OpenFiles } from './open-files.js';
 
 /** What a write is, so that a refused one can still be named in the operation log. */
 export interface Intent {
@@ -144,6 +145,14 @@ export class FileOps {
     const start = opts.start === undefined ? undefined : checkOffset(opts.start, 'start');
     const end = opts.end === undefined ? undefined : checkOffset(opts.end, 'end');
     return this.runner.read((s) => core.readFile(s, p, start, end));
+  }
+
+  /**
+   * A table of open files over this vault whose writes are buffered and committed as one
+   * version per close or sync (src/api/open-files.ts): what the mount and the fs facade use.
+   */
+  openFiles(): OpenFiles {
+    return new OpenFiles(this.runner);
   }
 
   async readText(path: string): Promise<string> {

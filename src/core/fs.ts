@@ -8,6 +8,7 @@ import { decodeJson, direntPrefix, parseDirent, ROOT_INO, u64, type FileType, ty
 import { checkTarget, lookup, resolve, resolveDir, type Found, type Lookup } from './resolve.js';
 import type { ReadScope, WriteScope } from './scope.js';
 import { copyAttrs, dropAttrs } from '../tags/rows.js';
+import { InodePaths } from './parents.js';
 
 export const DEFAULT_FILE_MODE = 0o644;
 export const DEFAULT_DIR_MODE = 0o755;
@@ -213,6 +214,24 @@ async function setFileContent(
   await attach(s, r.parent, r.parentNode, r.name, node);
   s.note({ version: node.version, size: node.size });
   return node;
+}
+
+/**
+ * Point the file `ino` at content already stored, wherever the file is now: the commit of an
+ * open file's buffered writes (the mount, the fs facade), which may have been renamed since it
+ * was opened. ENOENT when the file is no longer in the tree (its buffered bytes have nowhere to go).
+ */
+export async function setContentOf(s: WriteScope, ino: number, ref: ContentRef, mtimeMs: number): Promise<Inode> {
+  const node = await s.inode(ino);
+  const path = node ? await new InodePaths(s.tx).of(ino) : undefined;
+  if (!node || path === undefined) throw vfsError('ENOENT', undefined, `file ${ino} was removed while open`);
+  if (node.type !== 'file') throw vfsError('EISDIR', path);
+  await s.begin('write', [path]);
+  const changed = ref.hash !== (node.hash ?? EMPTY_HASH) || ref.size !== node.size;
+  const next: Inode = { ...node, hash: ref.hash, size: ref.size, mtimeMs, ctimeMs: now(), version: node.version + (changed ? 1 : 0) };
+  await s.setInode(next, changed);
+  s.note({ version: next.version, size: next.size });
+  return next;
 }
 
 /**
