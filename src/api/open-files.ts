@@ -56,6 +56,8 @@ export class OpenFile {
   private changed = false;
   size: number;
   mtimeMs: number;
+  /** Permission bits as of the open (what is left to tell of a file unlinked while open). */
+  readonly mode: number;
   private lock: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -67,6 +69,7 @@ export class OpenFile {
     this.baseLimit = this.base.size;
     this.size = node.size;
     this.mtimeMs = node.mtimeMs;
+    this.mode = node.mode;
   }
 
   private get chunkSize(): number {

@@ -19,7 +19,19 @@ export interface OpenVaultOptions {
   create?: boolean;
   /** Start in the working directory that `avfs cd` left for this vault. */
   restoreCwd?: boolean;
+  /**
+   * false: a commit is not flushed to disk on its own; vault.sync() makes everything committed
+   * durable. What a host filesystem promises (durable after fsync), for the mount. A crash of
+   * the process loses nothing committed; a power cut may lose what was not synced.
+   */
+  syncEachWrite?: boolean;
 }
+
+/** Engine settings that stop flushing each commit (see syncEachWrite). */
+const UNSYNCED: Record<string, Record<string, unknown>> = {
+  sqlite: { synchronous: 'normal' },
+  lmdb: { no_sync: true },
+};
 
 /**
  * Open a vault by registered name or by path; no argument opens the current vault (creating
@@ -51,7 +63,9 @@ export async function openVault(ref?: string, opts: OpenVaultOptions = {}): Prom
   }
   const kind = backend ?? detectBackend(found.path);
   const { engine, record } =
-    kind === 'memory' ? await createStore('', 'memory', {}, actor) : await openStore(found.path, kind, reg.settingsFor(kind));
+    kind === 'memory'
+      ? await createStore('', 'memory', {}, actor)
+      : await openStore(found.path, kind, { ...reg.settingsFor(kind), ...(opts.syncEachWrite === false ? UNSYNCED[kind] : {}) });
   const v = new Vault(engine, record, found.path, found.name, actor);
   if (opts.restoreCwd) v.cwd = getCwd(home, found.path);
   return v;

@@ -48,6 +48,8 @@ export const COMMANDS: Record<string, Entry> = {
   stream: { summary: 'append-only streams: append, cat (--follow, like tail -f), list, trim', load: async () => (await import('./stream.js')).commands },
   state: { summary: 'live agent state: set, get, watch (across processes, no daemon)', load: async () => (await import('./state.js')).commands },
   mcp: { summary: 'serve the vault to AI agents over the Model Context Protocol (stdio or HTTP)', load: async () => (await import('./mcp.js')).commands },
+  mount: { summary: 'show the vault as a real folder (FUSE): every tool works there, writes are versioned', load: async () => (await import('./mount.js')).commands },
+  unmount: { summary: 'end a mount made by avfs mount (also a stale one)', load: async () => (await import('./mount.js')).commands },
   help: { summary: 'show help for a command', load: async () => ({}) },
 };
 

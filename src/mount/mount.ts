@@ -1,0 +1,200 @@
+// Mounting and unmounting: check the mount point, serve the vault through FUSE until asked to
+// stop, and stop cleanly (commit open files, detach, make writes durable, close the vault).
+import { lstatSync, readdirSync } from 'node:fs';
+import { resolve as resolveHost } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { vfsError } from '../errors.js';
+import type { Vault } from '../api/vault.js';
+import type { FileOps } from '../api/fileops.js';
+import { bindingPatched, fuseBinding, statArray, type FuseInstance } from './fuse.js';
+import { fuseOps } from './ops.js';
+import { FS_TYPE, alive, detach, kernelMounts, readRecord, removeRecord, writeRecord } from './table.js';
+
+export interface MountOptions {
+  vault: Vault;
+  /** Absolute host path of an empty folder. */
+  mountpoint: string;
+  home: string;
+  readOnly?: boolean;
+  /** Mount the vault as it was at this point (snapshot, operation number, time): read-only. */
+  at?: string;
+  /**
+   * How long the kernel may trust what it was told about names and attributes, in seconds. 0
+   * (the default): every lookup asks the vault, so a write made through the CLI or MCP shows
+   * in the mount at once.
+   */
+  cacheSeconds?: number;
+  log(line: string): void;
+}
+
+export interface Serving {
+  /** Resolves when the mount has ended (unmounted, by us or from outside). */
+  readonly ended: Promise<void>;
+  /** Commit open files, detach, sync and close. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Check that `dir` can be mounted on: an existing, empty folder that is not a mount already. A
+ * stale avfs mount there (its process was killed) is cleared first. Returns the absolute path.
+ */
+export function checkMountpoint(dir: string, home: string): string {
+  const mp = resolveHost(dir);
+  const mounted = kernelMounts().get(mp);
+  if (mounted !== undefined) {
+    const rec = readRecord(home, mp);
+    if (mounted === FS_TYPE && !(rec && alive(rec.pid))) {
+      // Left behind by a mount process that died: nothing serves it, so take it away.
+      detach(mp);
+      removeRecord(home, mp);
+    } else if (mounted === FS_TYPE) {
+      throw vfsError('EBUSY', mp, `already mounted (by process ${rec!.pid}; avfs unmount ${mp} first)`);
+    } else {
+      throw vfsError('EBUSY', mp, `is a mount point already (${mounted})`);
+    }
+  }
+  let st;
+  try {
+    st = lstatSync(mp);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw vfsError('ENOENT', mp, 'mount point does not exist (make an empty folder first)');
+    if (code === 'ENOTDIR') throw vfsError('ENOTDIR', mp, 'mount point is not a folder');
+    throw vfsError('EIO', mp, `cannot use as a mount point: ${(e as Error).message}`);
+  }
+  if (!st.isDirectory()) throw vfsError('ENOTDIR', mp, 'mount point is not a folder');
+  if (readdirSync(mp).length > 0) throw vfsError('ENOTEMPTY', mp, 'mount point is not empty');
+  return mp;
+}
+
+/** FUSE options (libfuse 2): ours replace fuse-native's list, which cannot say 0 for a timeout. */
+function fuseOptions(name: string, cacheSeconds: number): string {
+  const fsname = `avfs:${name}`.replace(/[,\\\s]/g, '_');
+  return [
+    '-o',
+    [
+      `fsname=${fsname}`,
+      'subtype=avfs',
+      // Our inode numbers, so `ls -i`, git and find see stable ones.
+      'use_ino',
+      // An unlinked file that is still open keeps working through its descriptors without a
+      // hidden rename (.fuse_hidden*), which would show in the vault's history.
+      'hard_remove',
+      // The kernel checks permission bits as it does on a local disk.
+      'default_permissions',
+      // open(O_TRUNC) comes to us whole, so overwriting a file makes one version, not an empty one first.
+      'atomic_o_trunc',
+      'big_writes',
+      'max_write=131072',
+      `entry_timeout=${cacheSeconds}`,
+      `attr_timeout=${cacheSeconds}`,
+      'negative_timeout=0',
+    ].join(','),
+  ].join('');
+}
+
+/** Every request and its answer in the log (AVFS_MOUNT_TRACE=1): what a tool really asked for. */
+function traced(ops: Record<string, unknown>, log: (line: string) => void): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(ops)) {
+    out[name] = (...args: unknown[]) => {
+      const cb = args.pop() as (...r: unknown[]) => void;
+      const shown = args.map((a) => (Buffer.isBuffer(a) ? `<${a.length} bytes>` : JSON.stringify(a))).join(', ');
+      (fn as (...a: unknown[]) => void)(...args, (...r: unknown[]) => {
+        log(`${name}(${shown}) -> ${r.map((x) => (Buffer.isBuffer(x) ? `<${x.length} bytes>` : JSON.stringify(x))).join(', ')}`);
+        cb(...r);
+      });
+    };
+  }
+  return out;
+}
+
+export async function serve(opts: MountOptions): Promise<Serving> {
+  const Fuse = fuseBinding();
+  const { vault, mountpoint: mp, home } = opts;
+  const readOnly = !!opts.readOnly || opts.at !== undefined;
+  const files: FileOps = opts.at !== undefined ? await vault.at(opts.at) : vault;
+  const open = files.openFiles();
+  const patched = bindingPatched();
+  if (!patched && !readOnly) opts.log('warning: fuse-native was not rebuilt with our fixes (scripts/fuse-fix.mjs): times set through the mount are not kept');
+  const ops = fuseOps({
+    files,
+    open,
+    readOnly,
+    sync: () => vault.sync(),
+    hostPath: vault.path === ':memory:' ? '' : vault.path,
+    patched,
+    log: opts.log,
+  });
+  const fuse: FuseInstance = new Fuse(mp, process.env.AVFS_MOUNT_TRACE ? traced(ops, opts.log) : ops, { timeout: 120_000 });
+  const options = fuseOptions(vault.name ?? 'vault', opts.cacheSeconds ?? 0);
+  fuse._fuseOptions = () => options;
+  // fstat(fd): fuse-native hands fgetattr to getattr without the descriptor; a file unlinked
+  // while open has no path left, so the descriptor is all there is to answer from.
+  const fgetattr = ops.fgetattr as (path: string, fd: number, cb: (code: number, st?: Parameters<typeof statArray>[0]) => void) => void;
+  fuse._op_fgetattr = (signal, path, fd) => fgetattr(path, fd, (code, st) => (code ? signal(code) : signal(0, statArray(st!))));
+  await new Promise<void>((resolve, reject) =>
+    fuse.mount((err) => (err ? reject(vfsError('EIO', mp, `mount failed: ${err.message}`)) : resolve())),
+  );
+  writeRecord(home, { pid: process.pid, mountpoint: mp, vault: vault.path, readOnly, ...(opts.at !== undefined ? { at: opts.at } : {}), startedMs: Date.now() });
+
+  let stopping: Promise<void> | undefined;
+  let ended!: () => void;
+  const endedP = new Promise<void>((r) => (ended = r));
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      try {
+        await open.commitAll().catch((e) => opts.log(`could not commit an open file: ${(e as Error).message}`));
+        if (kernelMounts().get(mp) === FS_TYPE) {
+          await new Promise<void>((resolve) =>
+            fuse.unmount((err) => {
+              if (err) opts.log(`unmount: ${err.message}`);
+              resolve();
+            }),
+          );
+        }
+        if (!readOnly) await vault.sync();
+      } finally {
+        removeRecord(home, mp, process.pid);
+        ended();
+      }
+    })());
+
+  // Someone ran fusermount -u (or the kernel dropped us): nothing can reach us any more.
+  void (async () => {
+    while (!stopping) {
+      await sleep(1000);
+      if (!stopping && kernelMounts().get(mp) !== FS_TYPE) {
+        opts.log('the mount was removed from outside; stopping');
+        await stop();
+      }
+    }
+  })();
+  return { ended: endedP, stop };
+}
+
+/**
+ * Unmount `dir`: ask the process serving it to stop (it commits open files first) and wait for
+ * it; a mount nothing serves any more (its process was killed) is detached directly.
+ */
+export async function unmount(dir: string, home: string): Promise<{ mountpoint: string; stale: boolean }> {
+  const mp = resolveHost(dir);
+  const rec = readRecord(home, mp);
+  const mounted = kernelMounts().get(mp);
+  if (rec && alive(rec.pid)) {
+    process.kill(rec.pid, 'SIGTERM');
+    for (let waited = 0; alive(rec.pid) && waited < 60_000; waited += 50) await sleep(50);
+    if (alive(rec.pid)) throw vfsError('EBUSY', mp, `the mount process ${rec.pid} did not stop within 60 s`);
+    if (kernelMounts().get(mp) === FS_TYPE) detach(mp);
+    removeRecord(home, mp);
+    return { mountpoint: mp, stale: false };
+  }
+  if (mounted === undefined) {
+    removeRecord(home, mp);
+    throw vfsError('EINVAL', mp, 'not mounted');
+  }
+  if (mounted !== FS_TYPE) throw vfsError('EINVAL', mp, `not an avfs mount (${mounted})`);
+  detach(mp);
+  removeRecord(home, mp);
+  return { mountpoint: mp, stale: true };
+}
