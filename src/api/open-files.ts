@@ -226,7 +226,9 @@ export class OpenFile {
     const ready = [...this.dirty.keys()].filter((i) => i < lastFull).sort((a, b) => a - b);
     if (ready.length === 0) return;
     this.marker ??= await this.runner.write((s) => putPendingMarker(s.tx));
-    const hashes = await this.runner.write((s) => putChunks(s.tx, ready.map((i) => this.dirty.get(i)!)));
+    // What the transaction stores is fixed now: a runner may run it again (write-behind.ts).
+    const bufs = ready.map((i) => this.dirty.get(i)!);
+    const hashes = await this.runner.write((s) => putChunks(s.tx, bufs));
     ready.forEach((i, k) => {
       this.stored.set(i, hashes[k]);
       this.dirty.delete(i);
@@ -238,22 +240,25 @@ export class OpenFile {
     return this.serial(async () => {
       if (!this.changed) return;
       const cs = this.chunkSize;
-      const size = this.size;
-      const mtimeMs = this.mtimeMs;
-      const marker = this.marker;
+      // Everything the transaction uses is taken now, not read from `this` when it runs: a
+      // runner may run it again after this file has moved on (write-behind.ts).
+      const { size, mtimeMs, marker, base, ino } = this;
+      const dirty = new Map(this.dirty);
+      const stored = new Map(this.stored);
+      const limit = Math.min(this.baseLimit, base.size);
+      let baseList = this.list;
       const node = await this.runner.write(async (s) => {
         const count = Math.ceil(size / cs);
         const hashes: Buffer[] = [];
         const zeros = new Map<number, Buffer>();
-        if (count > 0 && this.base.size > 0 && this.baseLimit > 0) this.list ??= await chunkList(s.tx, this.base, cs);
+        if (count > 0 && limit > 0) baseList ??= await chunkList(s.tx, base, cs);
         // Past `limit` the file holds zeros, except where written since. A chunk the old content
         // covers keeps its hash unless its length changed (the old last chunk of a grown file);
         // a stored chunk is always full (a cut inside it would have brought it back to `dirty`).
-        const limit = Math.min(this.baseLimit, this.base.size);
         for (let i = 0; i < count; i++) {
           const len = Math.min(cs, size - i * cs);
-          const d = this.dirty.get(i);
-          const st = this.stored.get(i);
+          const d = dirty.get(i);
+          const st = stored.get(i);
           if (d) {
             hashes.push((await putChunks(s.tx, [d.subarray(0, len)]))[0]);
           } else if (st) {
@@ -262,16 +267,16 @@ export class OpenFile {
             let z = zeros.get(len);
             if (!z) zeros.set(len, (z = (await putChunks(s.tx, [Buffer.alloc(len)]))[0]));
             hashes.push(z);
-          } else if (Math.min(cs, this.base.size - i * cs) === len) {
-            hashes.push(this.list![i]);
+          } else if (Math.min(cs, base.size - i * cs) === len) {
+            hashes.push(baseList![i]);
           } else {
             const buf = Buffer.alloc(len);
-            (await this.getChunk(s.tx, this.list![i])).copy(buf, 0, 0, len);
+            (await this.getChunk(s.tx, baseList![i])).copy(buf, 0, 0, len);
             hashes.push((await putChunks(s.tx, [buf]))[0]);
           }
         }
         const ref = await contentFromChunks(s.tx, hashes, size);
-        const next = await core.setContentOf(s, this.ino, ref, mtimeMs);
+        const next = await core.setContentOf(s, ino, ref, mtimeMs);
         if (marker) await removePendingMarker(s.tx, marker);
         return next;
       });

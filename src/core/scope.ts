@@ -102,6 +102,12 @@ export class WriteScope extends ReadScope {
   private currentSeq = 0;
   /** Each inode this scope changed, as it was before the scope touched it (null: it is new). */
   private before = new Map<number, Inode | null>();
+  /**
+   * Changes made to this scope's held-back state (operations begun, inodes set, numbers taken):
+   * a caller running several operations in one scope (the mount's batches) compares it before
+   * and after a failed one to know whether it left anything behind.
+   */
+  mutations = 0;
 
   constructor(
     override readonly tx: WriteTx,
@@ -112,6 +118,7 @@ export class WriteScope extends ReadScope {
 
   /** Start an operation: returns its sequence number, used by the history rows it writes. */
   async begin(op: string, paths: string[], info?: Record<string, unknown>): Promise<number> {
+    this.mutations++;
     if (this.seq === undefined) {
       const raw = await this.tx.get('meta', META_SEQ);
       this.seq = raw === undefined ? 0 : readU64(raw);
@@ -140,11 +147,13 @@ export class WriteScope extends ReadScope {
 
   /** Add details to the running operation's log record (sizes, versions...). */
   note(info: Record<string, unknown>): void {
+    this.mutations++;
     const rec = this.ops[this.ops.length - 1];
     if (rec) rec.info = { ...rec.info, ...info };
   }
 
   async allocIno(): Promise<number> {
+    this.mutations++;
     if (this.nextIno === undefined) {
       const raw = await this.tx.get('meta', META_NEXT_INO);
       this.nextIno = raw === undefined ? ROOT_INO + 1 : readU64(raw);
@@ -158,6 +167,7 @@ export class WriteScope extends ReadScope {
    * came or went is not worth a history row per child; it gets one row when the scope ends).
    */
   async setInode(node: Inode, history = true): Promise<void> {
+    this.mutations++;
     this.remember(node.ino);
     this.inodes.set(node.ino, node);
     this.dirty.add(node.ino);
@@ -168,6 +178,7 @@ export class WriteScope extends ReadScope {
   }
 
   async link(parent: number, name: string, ino: number, type: FileType): Promise<void> {
+    this.mutations++;
     const v = direntValue(ino, type);
     await this.tx.put('dirents', direntKey(parent, name), v);
     await this.tx.put('dirent_log', direntLogKey(parent, name, this.currentSeq), v);
@@ -176,12 +187,14 @@ export class WriteScope extends ReadScope {
   }
 
   async unlink(parent: number, name: string): Promise<void> {
+    this.mutations++;
     await this.tx.del('dirents', direntKey(parent, name));
     await this.tx.put('dirent_log', direntLogKey(parent, name, this.currentSeq), Buffer.alloc(0));
   }
 
   /** The inode is gone from the current tree (its history rows stay). */
   async dropInode(ino: number): Promise<void> {
+    this.mutations++;
     // What it was matters at the end (usage counters, search indexes): rm -r drops inodes it
     // never read.
     if (!this.before.has(ino) && !this.inodes.has(ino)) await this.inode(ino);

@@ -5,7 +5,8 @@ import { resolve as resolveHost } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { vfsError } from '../errors.js';
 import type { Vault } from '../api/vault.js';
-import type { FileOps } from '../api/fileops.js';
+import { FileOps } from '../api/fileops.js';
+import { BatchRunner } from '../api/write-behind.js';
 import { bindingPatched, fuseBinding, statArray, type FuseInstance } from './fuse.js';
 import { fuseOps } from './ops.js';
 import { FS_TYPE, alive, detach, kernelMounts, readRecord, removeRecord, writeRecord } from './table.js';
@@ -100,8 +101,10 @@ function traced(ops: Record<string, unknown>, log: (line: string) => void): Reco
     out[name] = (...args: unknown[]) => {
       const cb = args.pop() as (...r: unknown[]) => void;
       const shown = args.map((a) => (Buffer.isBuffer(a) ? `<${a.length} bytes>` : JSON.stringify(a))).join(', ');
+      const t0 = performance.now();
       (fn as (...a: unknown[]) => void)(...args, (...r: unknown[]) => {
-        log(`${name}(${shown}) -> ${r.map((x) => (Buffer.isBuffer(x) ? `<${x.length} bytes>` : JSON.stringify(x))).join(', ')}`);
+        const ms = (performance.now() - t0).toFixed(3);
+        log(`${name}(${shown}) -> ${r.map((x) => (Buffer.isBuffer(x) ? `<${x.length} bytes>` : JSON.stringify(x))).join(', ')} [${ms} ms]`);
         cb(...r);
       });
     };
@@ -113,15 +116,22 @@ export async function serve(opts: MountOptions): Promise<Serving> {
   const Fuse = fuseBinding();
   const { vault, mountpoint: mp, home } = opts;
   const readOnly = !!opts.readOnly || opts.at !== undefined;
-  const files: FileOps = opts.at !== undefined ? await vault.at(opts.at) : vault;
+  // Changes go through a write-behind runner (many requests, one transaction: write-behind.ts);
+  // a read-only mount reads the vault (or its past) directly.
+  const batches = readOnly ? undefined : new BatchRunner(vault.engine, { chunkSize: vault.record.chunkSize, actor: vault.actor }, opts.log);
+  const files: FileOps = opts.at !== undefined ? await vault.at(opts.at) : batches ? new FileOps(batches) : vault;
   const open = files.openFiles();
+  const sync = async (): Promise<void> => {
+    await batches?.flush();
+    await vault.sync();
+  };
   const patched = bindingPatched();
   if (!patched && !readOnly) opts.log('warning: fuse-native was not rebuilt with our fixes (scripts/fuse-fix.mjs): times set through the mount are not kept');
   const ops = fuseOps({
     files,
     open,
     readOnly,
-    sync: () => vault.sync(),
+    sync,
     hostPath: vault.path === ':memory:' ? '' : vault.path,
     patched,
     log: opts.log,
@@ -145,6 +155,7 @@ export async function serve(opts: MountOptions): Promise<Serving> {
     (stopping ??= (async () => {
       try {
         await open.commitAll().catch((e) => opts.log(`could not commit an open file: ${(e as Error).message}`));
+        await batches?.flush().catch((e) => opts.log(`could not commit: ${(e as Error).message}`));
         if (kernelMounts().get(mp) === FS_TYPE) {
           await new Promise<void>((resolve) =>
             fuse.unmount((err) => {
@@ -153,7 +164,7 @@ export async function serve(opts: MountOptions): Promise<Serving> {
             }),
           );
         }
-        if (!readOnly) await vault.sync();
+        if (!readOnly) await sync().catch((e) => opts.log(`could not sync: ${(e as Error).message}`));
       } finally {
         removeRecord(home, mp, process.pid);
         ended();
