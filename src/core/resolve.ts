@@ -3,7 +3,7 @@
 // lookup (ELOOP beyond). The walk keeps the stack of folders it went through, so a '..' that
 // comes out of a symlink target goes back up the real folder, not the text of the path.
 import { vfsError } from '../errors.js';
-import { joinNames, normalizePath, splitPath } from './paths.js';
+import { NAME_MAX, PATH_MAX, joinNames, splitPath } from './paths.js';
 import { ROOT_INO, type Inode } from './records.js';
 import type { ReadScope } from './scope.js';
 
@@ -46,6 +46,8 @@ export async function lookup(s: ReadScope, path: string, followLast: boolean): P
     }
     const dir = stack[stack.length - 1];
     if (dir.node.type !== 'directory') throw vfsError('ENOTDIR', here(stack));
+    // Only a symlink's target can bring a name this long (paths are checked when normalised).
+    if (name.length > NAME_MAX / 3 && Buffer.byteLength(name) > NAME_MAX) throw vfsError('ENAMETOOLONG', here(stack, name.slice(0, 40) + '...'), `a name is longer than ${NAME_MAX} bytes`);
     const last = queue.length === 0;
     const entry = await s.child(dir.ino, name);
     if (!entry) {
@@ -91,6 +93,9 @@ export async function resolveDir(s: ReadScope, path: string): Promise<Found> {
 /** Normalise a symlink target for storage: kept as written, but it must be a valid path text. */
 export function checkTarget(target: string): string {
   if (typeof target !== 'string' || target.length === 0) throw vfsError('EINVAL', undefined, 'symlink target is empty');
-  normalizePath(target); // rejects NUL, over-long names and paths
+  // A target is text, as on Linux: any bytes but NUL, up to PATH_MAX - 1 (it is resolved, and
+  // may fail, only when followed).
+  if (target.includes('\0')) throw vfsError('EINVAL', undefined, 'symlink target contains a NUL byte');
+  if (Buffer.byteLength(target) >= PATH_MAX) throw vfsError('ENAMETOOLONG', undefined, `symlink target longer than ${PATH_MAX - 1} bytes`);
   return target;
 }

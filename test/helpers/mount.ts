@@ -1,0 +1,83 @@
+// Mounting a vault with `avfs mount` for the tests, and knowing when it cannot be done here.
+// A failing test must never leave a mount behind (the next run would find a stale FUSE mount
+// point, and the background process would keep running), so unmount() falls back to a lazy
+// `fusermount -uz` when `avfs unmount` does not do the job.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cliHome, type RunOptions, type RunResult } from './cli.js';
+
+// What avfs mount itself checks (no /dev/fuse, no permission, no fusermount, no binding).
+export { fuseUnavailable } from '../../src/mount/fuse.js';
+import { kernelMounts } from '../../src/mount/table.js';
+
+/** Whether `dir` is a mount point now (the kernel's own table). */
+export function isMounted(dir: string): boolean {
+  return kernelMounts().has(dir);
+}
+
+export interface MountedVault {
+  /** The AVFS_HOME holding the vault `v`. */
+  home: string;
+  /** The mount point. */
+  dir: string;
+  /** Runs `avfs` with this AVFS_HOME (cliHome's runner). */
+  run: (args: readonly string[], opts?: RunOptions) => Promise<RunResult>;
+  /**
+   * `avfs unmount DIR`, then removes the temp folders. If that fails or leaves the mount, it
+   * detaches the mount with `fusermount -uz`, cleans up, and then throws what avfs said.
+   */
+  unmount(): Promise<void>;
+}
+
+/** A fresh vault `v` on `backend` in a fresh AVFS_HOME, mounted with `avfs mount` on a fresh folder. */
+export async function mountVault(opts: { backend?: 'sqlite' | 'lmdb'; args?: string[] } = {}): Promise<MountedVault> {
+  const backend = opts.backend ?? 'sqlite';
+  const { home, run } = cliHome('avfs-mount-home-');
+  const dir = mkdtempSync(join(tmpdir(), 'avfs-mount-'));
+
+  const detach = (): string | undefined => {
+    if (!isMounted(dir)) return undefined;
+    const r = spawnSync('fusermount', ['-uz', dir], { encoding: 'utf8' });
+    return isMounted(dir) ? `fusermount -uz ${dir} failed: ${r.stderr || r.error?.message}` : undefined;
+  };
+  const removeFolders = (): void => {
+    rmSync(home, { recursive: true, force: true });
+    // Never recursive: if the mount is somehow still there, this must not walk into the vault.
+    try {
+      rmdirSync(dir);
+    } catch {
+      // still mounted (reported by detach) or already gone
+    }
+  };
+
+  try {
+    const created = await run(['vault', 'create', 'v', '--backend', backend]);
+    if (created.code !== 0) throw new Error(`avfs vault create v --backend ${backend}: exit ${created.code}: ${created.stderr}`);
+    const mounted = await run(['mount', '--vault', 'v', dir, ...(opts.args ?? [])]);
+    if (mounted.code !== 0) throw new Error(`avfs mount --vault v ${dir}: exit ${mounted.code}: ${mounted.stderr}`);
+  } catch (e) {
+    detach();
+    removeFolders();
+    throw e;
+  }
+
+  let done = false;
+  return {
+    home,
+    dir,
+    run,
+    async unmount() {
+      if (done) return;
+      done = true;
+      const r = await run(['unmount', dir]);
+      const stillMounted = isMounted(dir);
+      const detachFailure = detach();
+      removeFolders();
+      if (detachFailure !== undefined) throw new Error(detachFailure);
+      if (r.code !== 0) throw new Error(`avfs unmount ${dir}: exit ${r.code}: ${r.stderr}`);
+      if (stillMounted) throw new Error(`avfs unmount ${dir} exited 0 but left the mount (detached with fusermount -uz)`);
+    },
+  };
+}
