@@ -44,11 +44,11 @@ interface Ctx {
 
 const MAX_LIMIT = 10_000;
 
-/** Make sure the index answers for every finished write: the shared index catches up; FTS5 is always current. */
+/** Make sure the index answers for every finished write: the shared index catches up; FTS5 is current unless writes deferred it. */
 async function ready(c: Ctx): Promise<void> {
   if (c.engine.supports.fullText) {
     const state = await c.engine.read(readSearchState);
-    if (state && !state.rebuild) return;
+    if (state && !state.rebuild && !state.deferred) return;
   }
   await catchUp(c.engine, c.settings.chunkSize);
 }

@@ -50,11 +50,16 @@ export class BatchRunner implements Runner {
   private flushWanted = false;
   private failure: Error | undefined;
 
+  readonly settings: VaultSettings;
+
   constructor(
     private readonly engine: Engine,
-    readonly settings: VaultSettings,
+    settings: VaultSettings,
     private readonly log: (line: string) => void,
-  ) {}
+  ) {
+    // Files land faster than they can be tokenized: full-text indexing waits for the next search.
+    this.settings = { ...settings, deferFullText: true };
+  }
 
   read<T>(fn: (s: ReadScope) => Promise<T>): Promise<T> {
     // No batch open: a read transaction of its own (it sees everything committed).

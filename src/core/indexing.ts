@@ -53,6 +53,12 @@ export interface SearchState {
   format: number;
   seq: number;
   rebuild?: boolean;
+  /**
+   * Writes left the engine's own index (FTS5) to catch-up, as the lazy indexes are (the mount's
+   * batches do: tokenizing every file as it lands is most of what a bulk write costs). The
+   * next search catches up first, feeding FTS5 too, and clears it.
+   */
+  deferred?: boolean;
 }
 
 export const queueKey = (seq: number, ino: number): Buffer => Buffer.concat([u64(seq), u64(ino)]);
@@ -107,13 +113,23 @@ export async function contentChanged(
   seq: number,
   changes: { ino: number; before: Inode | null; after: Inode | null }[],
   chunkSize: number,
+  deferFullText = false,
 ): Promise<void> {
+  let deferred = false;
   for (const { ino, before, after } of changes) {
     const wasFile = before?.type === 'file';
     const isFile = after?.type === 'file';
     if (!wasFile && !isFile) continue;
     if (wasFile && isFile && before!.hash === after!.hash && before!.size === after!.size) continue;
     await tx.put('search_queue', queueKey(seq, ino), Buffer.alloc(0));
-    if (tx.fullText) await indexInline(tx, ino, await indexDoc(tx, after ?? undefined, chunkSize), chunkSize);
+    if (!tx.fullText) continue;
+    if (deferFullText) deferred = true;
+    else await indexInline(tx, ino, await indexDoc(tx, after ?? undefined, chunkSize), chunkSize);
+  }
+  if (deferred) {
+    const raw = await tx.get('meta', META_SEARCH);
+    const state = raw === undefined ? undefined : decodeJson<SearchState>(raw);
+    // Not built yet: the first search builds everything anyway.
+    if (state && state.format === SEARCH_FORMAT && !state.deferred) await tx.put('meta', META_SEARCH, encodeJson({ ...state, deferred: true }));
   }
 }

@@ -37,6 +37,8 @@ export interface VaultSettings {
   chunkSize: number;
   /** Who the operation log names for changes made through this handle. */
   actor: string;
+  /** Leave the engine's own full-text index to the next search's catch-up (core/indexing.ts). */
+  deferFullText?: boolean;
 }
 
 export interface Child {
@@ -262,7 +264,7 @@ export class WriteScope extends ReadScope {
       if (old?.type === 'file' || after?.type === 'file') changes.push({ ino, before: old, after });
     }
     this.before.clear();
-    if (changes.length > 0) await contentChanged(this.tx, this.currentSeq, changes, this.settings.chunkSize);
+    if (changes.length > 0) await contentChanged(this.tx, this.currentSeq, changes, this.settings.chunkSize, this.settings.deferFullText);
     for (const ino of this.dirty) {
       const node = this.inodes.get(ino)!;
       const v = encodeJson(node);

@@ -24,7 +24,7 @@ export async function checkSearch(tx: ReadTx, inodes: Map<number, Inode>): Promi
     const rec = decodeJson<DocRecord>(e.value);
     const node = inodes.get(ino);
     const current = node?.type === 'file' && node.hash === rec.h && node.size === rec.s;
-    if (!current && !(queued.has(ino) && !tx.fullText)) out.push(`search index: holds inode ${ino}, which is ${node ? 'no longer that content' : 'gone'} ${FIX}`);
+    if (!current && !(queued.has(ino) && (!tx.fullText || state.deferred || state.rebuild))) out.push(`search index: holds inode ${ino}, which is ${node ? 'no longer that content' : 'gone'} ${FIX}`);
   }
   const indexed = tx.fullText ? await tx.fullText.count() : await sharedDocCount(tx);
   if (indexed !== docs) out.push(`search index: ${indexed} documents indexed but ${docs} recorded ${FIX}`);

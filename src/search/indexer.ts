@@ -10,7 +10,8 @@
 //
 // rebuild() starts over: clears every index (the engine's own one too), queues every file, sets
 // `rebuild` and catches up; while `rebuild` is set catch-up also feeds the engine's own index,
-// so a rebuild killed half way is finished by the next search.
+// so a rebuild killed half way is finished by the next search. `deferred` (writes that left FTS5
+// behind, core/indexing.ts) makes catch-up feed the engine's own index the same way.
 import type { Engine, ReadTx, WriteTx } from '../storage/contract.js';
 import { clearCollection, scan } from '../storage/contract.js';
 import { isVfsError } from '../errors.js';
@@ -91,7 +92,7 @@ export async function catchUp(engine: Engine, chunkSize: number): Promise<CatchU
           if (index.updateMany) await index.updateMany(tx, items);
           else for (const { ino, doc } of items) await index.update(tx, ino, doc);
         }
-        if (state.rebuild && tx.fullText) for (const { ino, doc } of items) await indexInline(tx, ino, doc, chunkSize);
+        if ((state.rebuild || state.deferred) && tx.fullText) for (const { ino, doc } of items) await indexInline(tx, ino, doc, chunkSize);
         const handled = new Set(items.map((i) => i.ino));
         let seq = state.seq;
         for (const r of rows) {
@@ -102,6 +103,7 @@ export async function catchUp(engine: Engine, chunkSize: number): Promise<CatchU
         const empty = (await tx.range('search_queue', { limit: 1 })).length === 0;
         const next: SearchState = { format: SEARCH_FORMAT, seq: empty ? await currentSeq(tx) : seq };
         if (state.rebuild && !empty) next.rebuild = true;
+        if (state.deferred && !empty) next.deferred = true;
         await tx.put('meta', META_SEARCH, encodeJson(next));
         result.files += items.length;
         return empty;
