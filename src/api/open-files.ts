@@ -40,6 +40,14 @@ export interface OpenFlags {
   mode?: number;
 }
 
+/** `buf` cut or zero-padded to exactly `len` bytes. */
+function fitted(buf: Buffer, len: number): Buffer {
+  if (buf.length >= len) return buf.subarray(0, len);
+  const out = Buffer.alloc(len);
+  buf.copy(out);
+  return out;
+}
+
 export class OpenFile {
   /** Handles open on this file. */
   refs = 0;
@@ -48,7 +56,7 @@ export class OpenFile {
   private list: Buffer[] | undefined;
   /** Below this offset, bytes not in `dirty`/`stored` come from the base; above it they are zeros (a shrink, then a grow). */
   private baseLimit: number;
-  /** Changed chunks, each a full chunk-size buffer; the file's size says how much of the last one counts. */
+  /** Changed chunks (a buffer may be shorter than a chunk: the rest is zeros); the file's size says how much of the last one counts. */
   private dirty = new Map<number, Buffer>();
   /** Changed chunks already stored (spilled), by hash: each holds a full chunk. */
   private stored = new Map<number, Buffer>();
@@ -122,7 +130,8 @@ export class OpenFile {
           const base = i * cs;
           const from = Math.max(pos, base);
           const to = Math.min(end, base + cs);
-          if (chunk) chunk.copy(out, from - pos, from - base, Math.min(to - base, chunk.length));
+          // Past a held buffer's end the chunk is zeros, and `out` already is.
+          if (chunk && from - base < chunk.length) chunk.copy(out, from - pos, from - base, Math.min(to - base, chunk.length));
         }
         return out;
       });
@@ -147,14 +156,26 @@ export class OpenFile {
     return c;
   }
 
-  /** Chunk i as a writable full-size buffer held in `dirty`. */
-  private async materialise(i: number): Promise<Buffer> {
+  /**
+   * Chunk i as a writable buffer held in `dirty`, at least `need` bytes long. Buffers start
+   * small and grow (a 300-byte file holds 300 bytes, not a 64 KiB chunk); past a buffer's
+   * end, up to the chunk's size, the chunk reads as zeros.
+   */
+  private async materialise(i: number, need: number): Promise<Buffer> {
+    const cs = this.chunkSize;
     const held = this.dirty.get(i);
-    if (held) return held;
-    const buf = Buffer.alloc(this.chunkSize);
+    if (held) {
+      if (held.length >= need) return held;
+      const grown = Buffer.alloc(Math.min(cs, Math.max(need, held.length * 2)));
+      held.copy(grown);
+      this.dirty.set(i, grown);
+      return grown;
+    }
     const view = await this.runner.read((s) => this.chunkView(s.tx, i));
     // Only the part below the current size counts: past it the file reads as zeros.
-    if (view) view.copy(buf, 0, 0, Math.max(0, Math.min(view.length, this.size - i * this.chunkSize)));
+    const valid = view ? Math.max(0, Math.min(view.length, this.size - i * cs)) : 0;
+    const buf = Buffer.alloc(Math.min(cs, Math.max(need, valid)));
+    if (view) view.copy(buf, 0, 0, valid);
     this.stored.delete(i);
     this.dirty.set(i, buf);
     return buf;
@@ -170,16 +191,14 @@ export class OpenFile {
         const base = i * cs;
         const from = Math.max(pos, base);
         const to = Math.min(end, base + cs);
-        // A chunk written whole needs no read of what it held.
-        let buf = this.dirty.get(i);
-        if (!buf) {
-          if (from === base && to === base + cs) {
-            buf = Buffer.alloc(cs);
-            this.stored.delete(i);
-            this.dirty.set(i, buf);
-          } else {
-            buf = await this.materialise(i);
-          }
+        let buf: Buffer;
+        if (!this.dirty.has(i) && from === base && to === base + cs) {
+          // A chunk written whole needs no read of what it held.
+          buf = Buffer.allocUnsafe(cs);
+          this.stored.delete(i);
+          this.dirty.set(i, buf);
+        } else {
+          buf = await this.materialise(i, to - base);
         }
         data.copy(buf, from - base, from - pos, to - pos);
       }
@@ -201,8 +220,8 @@ export class OpenFile {
       if (size < this.size) {
         // The chunk the new end falls in keeps only its head; every chunk after it goes.
         if (size % cs !== 0) {
-          const buf = await this.materialise(Math.floor(size / cs));
-          buf.fill(0, size % cs);
+          const buf = await this.materialise(Math.floor(size / cs), 0);
+          if (buf.length > size % cs) buf.fill(0, size % cs);
         }
         const keep = Math.ceil(size / cs);
         for (const i of [...this.dirty.keys()]) if (i >= keep) this.dirty.delete(i);
@@ -227,7 +246,7 @@ export class OpenFile {
     if (ready.length === 0) return;
     this.marker ??= await this.runner.write((s) => putPendingMarker(s.tx));
     // What the transaction stores is fixed now: a runner may run it again (write-behind.ts).
-    const bufs = ready.map((i) => this.dirty.get(i)!);
+    const bufs = ready.map((i) => fitted(this.dirty.get(i)!, cs));
     const hashes = await this.runner.write((s) => putChunks(s.tx, bufs));
     ready.forEach((i, k) => {
       this.stored.set(i, hashes[k]);
@@ -260,7 +279,7 @@ export class OpenFile {
           const d = dirty.get(i);
           const st = stored.get(i);
           if (d) {
-            hashes.push((await putChunks(s.tx, [d.subarray(0, len)]))[0]);
+            hashes.push((await putChunks(s.tx, [fitted(d, len)]))[0]);
           } else if (st) {
             hashes.push(st);
           } else if (i * cs >= limit) {
