@@ -34,6 +34,25 @@ function listing(dir: string): string {
     .join('\n');
 }
 
+// Runs everywhere: a machine without FUSE gets one clear line and exit 1, not a stack trace.
+test('without FUSE (no fusermount on the PATH) mount says so in one line, exit 1', async () => {
+  const { home, run } = cliHome('avfs-mount-nofuse-');
+  const dir = mkdtempSync(join(tmpdir(), 'avfs-mount-nofuse-mp-'));
+  try {
+    assert.equal((await run(['vault', 'create', 'v'])).code, 0);
+    const r = await run(['--vault', 'v', 'mount', dir], { env: { PATH: '/nonexistent' } });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^avfs: mount: FUSE is not available: \S/);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    const j = await run(['--vault', 'v', '--json', 'mount', dir], { env: { PATH: '/nonexistent' } });
+    assert.equal(JSON.parse(j.out).error, 'ENOTSUP');
+    assert.equal(isMounted(dir), false);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 describe('mount: real tools on a sqlite vault', { skip: why }, () => {
   let m: MountedVault;
   let work: string;
