@@ -172,15 +172,14 @@ export async function serve(opts: MountOptions): Promise<Serving> {
     })());
 
   // Someone ran fusermount -u (or the kernel dropped us): nothing can reach us any more.
-  void (async () => {
-    while (!stopping) {
-      await sleep(1000);
-      if (!stopping && kernelMounts().get(mp) !== FS_TYPE) {
-        opts.log('the mount was removed from outside; stopping');
-        await stop();
-      }
-    }
-  })();
+  // unref: this watch alone must not keep a stopped server's process alive.
+  const watch = setInterval(() => {
+    if (stopping) return clearInterval(watch);
+    if (kernelMounts().get(mp) === FS_TYPE) return;
+    opts.log('the mount was removed from outside; stopping');
+    void stop();
+  }, 1000);
+  watch.unref();
   return { ended: endedP, stop };
 }
 
@@ -194,8 +193,11 @@ export async function unmount(dir: string, home: string): Promise<{ mountpoint: 
   const mounted = kernelMounts().get(mp);
   if (rec && alive(rec.pid)) {
     process.kill(rec.pid, 'SIGTERM');
-    for (let waited = 0; alive(rec.pid) && waited < 60_000; waited += 50) await sleep(50);
-    if (alive(rec.pid)) throw vfsError('EBUSY', mp, `the mount process ${rec.pid} did not stop within 60 s`);
+    // Done when the server has committed, detached and synced (it then removes its record);
+    // closing the store afterwards (SQLite folds its WAL back in) needs no waiting for.
+    const serving = (): boolean => alive(rec.pid) && readRecord(home, mp)?.pid === rec.pid;
+    for (let waited = 0; serving() && waited < 60_000; waited += 20) await sleep(20);
+    if (serving()) throw vfsError('EBUSY', mp, `the mount process ${rec.pid} did not stop within 60 s`);
     if (kernelMounts().get(mp) === FS_TYPE) detach(mp);
     removeRecord(home, mp);
     return { mountpoint: mp, stale: false };
