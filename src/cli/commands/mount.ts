@@ -92,6 +92,10 @@ async function mountCommand(ctx: Context): Promise<void> {
     await serving.ended;
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
     await vault.close();
+    // When the mount was taken away from outside, fuse-native keeps its thread's handles open
+    // (it frees them only after its own fusermount succeeds), which would keep this process
+    // alive for good: everything is committed and closed, so go.
+    setTimeout(() => process.exit(), 500).unref();
   } catch (e) {
     if (!served) await vault.close().catch(() => {});
     // The starting process is waiting for a word: give it the error to report as its own.
