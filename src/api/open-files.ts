@@ -171,7 +171,9 @@ export class OpenFile {
       this.dirty.set(i, grown);
       return grown;
     }
-    const view = await this.runner.read((s) => this.chunkView(s.tx, i));
+    // A chunk past the old content (a new file's, say) is zeros: nothing to read.
+    const past = !this.stored.has(i) && i * cs >= Math.min(this.baseLimit, this.base.size);
+    const view = past ? undefined : await this.runner.read((s) => this.chunkView(s.tx, i));
     // Only the part below the current size counts: past it the file reads as zeros.
     const valid = view ? Math.max(0, Math.min(view.length, this.size - i * cs)) : 0;
     const buf = Buffer.alloc(Math.min(cs, Math.max(need, valid)));
@@ -341,17 +343,27 @@ export class OpenFiles {
    * shared OpenFile with one more handle on it; pair with close().
    */
   async open(path: string, flags: OpenFlags = {}): Promise<OpenFile> {
-    let node = await this.runner.read(async (s) => {
+    const find = async (s: Parameters<Parameters<Runner['read']>[0]>[0]): Promise<Inode | undefined> => {
       const r = await lookup(s, path, true);
       return r.found ? r.node : undefined;
-    });
-    if (node && flags.create && flags.exclusive) throw vfsError('EEXIST', path);
-    if (!node) {
-      if (!flags.create) throw vfsError('ENOENT', path);
-      // Created now, empty, so that other handles and processes see the name at once.
+    };
+    let node: Inode | undefined;
+    if (flags.create) {
+      // One transaction: look, and create the file empty if it is not there, so that other
+      // handles and processes see the name at once.
       const o: core.WriteOptions = { parents: false, exclusive: !!flags.exclusive };
       if (flags.mode !== undefined) o.mode = flags.mode & 0o7777;
-      node = await this.runner.write((s) => core.writeFile(s, path, Buffer.alloc(0), o), { op: 'write', paths: [path] });
+      node = await this.runner.write(
+        async (s) => {
+          const there = await find(s);
+          if (there && flags.exclusive) throw vfsError('EEXIST', path);
+          return there ?? core.writeFile(s, path, Buffer.alloc(0), o);
+        },
+        { op: 'write', paths: [path] },
+      );
+    } else {
+      node = await this.runner.read(find);
+      if (!node) throw vfsError('ENOENT', path);
     }
     if (node.type === 'directory') throw vfsError('EISDIR', path);
     let f = this.files.get(node.ino);
