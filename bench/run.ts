@@ -11,6 +11,9 @@
 //     the full-text search benchmark instead (bench/search.ts): bench/results/search.{json,md}
 //   node dist/bench/run.js --grep [--only sqlite,lmdb,memory]
 //     grep against ripgrep on the same corpus (bench/grep.ts): bench/results/grep.{json,md}
+//   node dist/bench/run.js --mount [--only sqlite,lmdb,host] [--runs N] [--tree PATH] [--big-mib N] [--huge-mib N] [--mount-args=ARGS]
+//     real tools (tar, find | xargs cat, git, rm -rf, dd, cat) on `avfs mount` against a host
+//     folder (bench/mount.ts): bench/results/mount.{json,md}
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -67,6 +70,11 @@ async function main(): Promise<void> {
       memory: { type: 'boolean' },
       search: { type: 'boolean' },
       grep: { type: 'boolean' },
+      mount: { type: 'boolean' },
+      runs: { type: 'string' },
+      tree: { type: 'string' },
+      'huge-mib': { type: 'string' },
+      'mount-args': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -76,6 +84,13 @@ async function main(): Promise<void> {
     console.log('       npm run bench -- --memory [--only sqlite,lmdb,memory] [--files N (memories searched, default 100000)] [--no-warmup]');
     console.log('       npm run bench -- --search [--only sqlite,lmdb,memory] [--no-warmup]');
     console.log('       npm run bench -- --grep [--only sqlite,lmdb,memory] (also: node dist/bench/grep.js --help)');
+    console.log('       npm run bench -- --mount [--only sqlite,lmdb,host] [--runs N (default 3)] [--tree PATH (default node_modules)] [--big-mib N (default 256)] [--huge-mib N (default 1024)] [--mount-args="--cache 1"] (also: node dist/bench/mount.js --help)');
+    return;
+  }
+  if (values.mount) {
+    const { mountBenchMain } = await import('./mount.js');
+    const pass: [string, string | undefined][] = [['--only', values.only], ['--runs', values.runs], ['--tree', values.tree], ['--big-mib', values['big-mib']], ['--huge-mib', values['huge-mib']], ['--mount-args', values['mount-args']]];
+    await mountBenchMain(pass.flatMap(([k, v]) => (v === undefined ? [] : [k, v])));
     return;
   }
   if (values.grep) {

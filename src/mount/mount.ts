@@ -85,6 +85,9 @@ function fuseOptions(name: string, cacheSeconds: number): string {
       'default_permissions',
       // open(O_TRUNC) comes to us whole, so overwriting a file makes one version, not an empty one first.
       'atomic_o_trunc',
+      // Keep a file's pages in the kernel while its mtime and size stay the same (checked at
+      // every open): a second read costs nothing, and a change from elsewhere drops them.
+      'auto_cache',
       'big_writes',
       'max_write=131072',
       `entry_timeout=${cacheSeconds}`,
