@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',
   EBUSY: 'resource busy',
+  EBADF: 'bad file descriptor',
   EXDEV: 'cross-device link',
   EFBIG: 'file too large',
   EDQUOT: 'quota exceeded',

@@ -9,6 +9,12 @@ export { openVault, createVault, listVaults, useVault, registerVault, deleteVaul
 export type { OpenVaultOptions, CreateVaultOptions, VaultListing } from './api/open.js';
 export { Vault } from './api/vault.js';
 export type { VaultInfo } from './api/vault.js';
+export type { VaultFs } from './api/fs/vault-fs.js';
+export type { VaultFileHandle, ReadResult, WriteResult } from './api/fs/file-handle.js';
+export type { VaultStats, VaultBigIntStats, VaultDirent } from './api/fs/stats.js';
+export type { VaultDir } from './api/fs/dir.js';
+export type { CpOptions } from './api/fs/cp.js';
+export type { FsError } from './api/fs/errors.js';
 export { FileOps } from './api/fileops.js';
 export type * from './api/types.js';
 export { VfsError, ERROR_CODES, isVfsError } from './errors.js';

@@ -108,7 +108,12 @@ export class OpenFile {
     this.list = undefined;
   }
 
-  async refresh(): Promise<void> {
+  /** Follow the vault now (in turn with reads and writes: never half way through a write). */
+  refresh(): Promise<void> {
+    return this.serial(() => this.refreshNow());
+  }
+
+  private async refreshNow(): Promise<void> {
     if (this.changed) return;
     const node = await this.runner.read((s) => s.inode(this.ino));
     if (node) this.adopt(node);
@@ -186,7 +191,7 @@ export class OpenFile {
   write(pos: number, data: Buffer): Promise<number> {
     return this.serial(async () => {
       if (data.length === 0) return 0;
-      if (!this.changed) await this.refresh();
+      if (!this.changed) await this.refreshNow();
       const cs = this.chunkSize;
       const end = pos + data.length;
       for (let i = Math.floor(pos / cs); i * cs < end; i++) {
@@ -213,7 +218,7 @@ export class OpenFile {
 
   truncate(size: number): Promise<void> {
     return this.serial(async () => {
-      if (!this.changed) await this.refresh();
+      if (!this.changed) await this.refreshNow();
       if (size === this.size) {
         this.touch();
         return;
@@ -316,6 +321,8 @@ export class OpenFile {
     const marker = this.marker;
     this.dirty.clear();
     this.stored.clear();
+    this.size = this.base.size;
+    this.baseLimit = this.base.size;
     this.changed = false;
     this.marker = undefined;
     if (marker) await this.runner.write((s) => removePendingMarker(s.tx, marker)).catch(() => {});
@@ -344,6 +351,8 @@ export class OpenFiles {
    */
   async open(path: string, flags: OpenFlags = {}): Promise<OpenFile> {
     const find = async (s: Parameters<Parameters<Runner['read']>[0]>[0]): Promise<Inode | undefined> => {
+      // O_CREAT|O_EXCL: any entry at the name is EEXIST, a symlink too (dangling or not).
+      if (flags.create && flags.exclusive && (await lookup(s, path, false)).found) throw vfsError('EEXIST', path);
       const r = await lookup(s, path, true);
       return r.found ? r.node : undefined;
     };
@@ -356,7 +365,6 @@ export class OpenFiles {
       node = await this.runner.write(
         async (s) => {
           const there = await find(s);
-          if (there && flags.exclusive) throw vfsError('EEXIST', path);
           return there ?? core.writeFile(s, path, Buffer.alloc(0), o);
         },
         { op: 'write', paths: [path] },
@@ -382,6 +390,10 @@ export class OpenFiles {
   async close(f: OpenFile): Promise<void> {
     try {
       await f.commit();
+    } catch (e) {
+      // What could not be committed is gone with this handle; its pending marker must not stay.
+      if (f.refs <= 1) await f.discard();
+      throw e;
     } finally {
       if (--f.refs <= 0 && this.files.get(f.ino) === f) this.files.delete(f.ino);
     }

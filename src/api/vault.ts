@@ -17,6 +17,8 @@ import type { OpRecord } from '../core/records.js';
 import type { Stat } from './types.js';
 import type { TransferOptions } from './transfer.js';
 import type { CheckResult, TransferResult } from './types.js';
+import type { VaultFs } from './fs/vault-fs.js';
+import { lazyFacade } from './fs/lazy.js';
 
 export interface VaultInfo {
   name?: string;
@@ -68,6 +70,7 @@ const historyModule = (): Promise<typeof import('./history.js')> => import('./hi
 export class Vault extends FileOps {
   private closed = false;
   private grepUsed = false;
+  private fsFacade: VaultFs | undefined;
 
   constructor(
     readonly engine: Engine,
@@ -94,6 +97,18 @@ export class Vault extends FileOps {
 
   get actor(): string {
     return this.runner.settings.actor;
+  }
+
+  /**
+   * The vault as node:fs/promises (readFile, writeFile, open and FileHandle, readdir, stat, rm,
+   * cp...), with Node's results and errors; one object per vault, its methods usable detached. See
+   * docs/fs-promises.md.
+   */
+  get fs(): VaultFs {
+    // The device number its Stats report: the same for every file of this vault, not another's.
+    const dev = parseInt(this.record.id.replace(/-/g, '').slice(0, 7), 16) || 1;
+    // Loaded on first call (src/api/fs/lazy.ts): start-up time.
+    return (this.fsFacade ??= lazyFacade(async () => new (await import('./fs/vault-fs.js')).VaultFs(this, dev)));
   }
 
   /**
@@ -197,6 +212,8 @@ export class Vault extends FileOps {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // What FileHandles still hold is in the file for every reader already, as on a host: keep it.
+    await this.fsFacade?.commitOpenFiles();
     this.closed = true;
     // grep's helper thread has a connection of its own to the store.
     if (this.grepUsed) await (await import('./grep-pool.js')).closeHelper(this.engine);
