@@ -81,8 +81,6 @@ function fuseOptions(name: string, cacheSeconds: number): string {
       // An unlinked file that is still open keeps working through its descriptors without a
       // hidden rename (.fuse_hidden*), which would show in the vault's history.
       'hard_remove',
-      // The kernel checks permission bits as it does on a local disk.
-      'default_permissions',
       // open(O_TRUNC) comes to us whole, so overwriting a file makes one version, not an empty one first.
       'atomic_o_trunc',
       // Keep a file's pages in the kernel while its mtime and size stay the same (checked at
@@ -90,7 +88,12 @@ function fuseOptions(name: string, cacheSeconds: number): string {
       'auto_cache',
       'big_writes',
       'max_write=131072',
-      `entry_timeout=${cacheSeconds}`,
+      // Names are kept a second (a lookup per folder on every path walk costs most of a deep
+      // tree's time); attributes are asked for every time, and no absence is kept, so a file
+      // written, grown or made elsewhere shows at once. No default_permissions: it would ask
+      // for every folder's attributes on each walk too; every entry is the mounting user's,
+      // and access(2) is answered from the owner bits (ops.ts).
+      `entry_timeout=${Math.max(1, cacheSeconds)}`,
       `attr_timeout=${cacheSeconds}`,
       'negative_timeout=0',
     ].join(','),

@@ -153,10 +153,18 @@ export function fuseOps(st: MountState): Record<string, unknown> {
         return [{ mode: S_IFMT.file | f.mode, uid, gid, size: f.size, nlink: 0, ino: f.ino, blksize: 4096, blocks: Math.ceil(f.size / 512), atime: f.mtimeMs, mtime: f.mtimeMs, ctime: f.mtimeMs }];
       });
     },
-    access(path: string, _mode: number, cb: Cb) {
-      // Permissions are the kernel's to check (default_permissions); this answers existence.
+    access(path: string, mode: number, cb: Cb) {
+      // access(2): every entry belongs to the mounting user, so its owner bits answer (root
+      // may read and write anything, and run what has any x bit, as on a local disk).
       answer(cb, async () => {
-        await st.files.lstat(p(path));
+        const s = await st.files.lstat(p(path));
+        const x = (mode & fsc.X_OK) !== 0;
+        if (uid === 0) {
+          if (x && s.type === 'file' && (s.mode & 0o111) === 0) throw vfsError('EACCES', path);
+          return;
+        }
+        const want = (mode & fsc.R_OK ? 0o400 : 0) | (mode & fsc.W_OK ? 0o200 : 0) | (x ? 0o100 : 0);
+        if ((s.mode & want) !== want) throw vfsError('EACCES', path);
       });
     },
     readdir(path: string, cb: Cb) {

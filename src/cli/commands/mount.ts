@@ -42,7 +42,7 @@ const mount: Command = {
     { key: 'readOnly', long: 'read-only', help: 'refuse every change (EROFS)' },
     { key: 'at', long: 'at', value: 'POINT', help: 'mount the vault as it was at a snapshot, operation number or time (read-only)' },
     { key: 'foreground', long: 'foreground', short: 'f', help: 'serve in this process until interrupted' },
-    { key: 'cache', long: 'cache', value: 'SECONDS', help: 'let the kernel cache names and attributes this long (default 0: changes from elsewhere show at once)' },
+    { key: 'cache', long: 'cache', value: 'SECONDS', help: 'let the kernel keep attributes (and names, else kept 1 s) this long (default 0: changes from elsewhere show at once)' },
   ],
   min: 1,
   max: 1,
