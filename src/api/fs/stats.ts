@@ -24,6 +24,7 @@ function blocksOf(f: StatFields): number {
   return f.type === 'directory' ? 8 : Math.ceil(f.size / 4096) * 8;
 }
 
+/** The type questions Stats and Dirent both answer (a vault holds no devices, FIFOs or sockets). */
 abstract class StatsBase {
   protected abstract fmt(): number;
   isFile(): boolean {
@@ -147,7 +148,7 @@ export function makeStats(f: StatFields, dev: number, bigint: boolean): VaultSta
 }
 
 /** A folder entry as readdir({ withFileTypes: true }) and opendir() give it. */
-export class VaultDirent<Name extends string | Buffer = string> {
+export class VaultDirent<Name extends string | Buffer = string> extends StatsBase {
   name: Name;
   /** The folder it is in, as the caller named it. */
   parentPath: string;
@@ -155,30 +156,13 @@ export class VaultDirent<Name extends string | Buffer = string> {
   path: string;
   readonly #type: FileType;
   constructor(name: Name, type: FileType, parentPath: string) {
+    super();
     this.name = name;
     this.parentPath = parentPath;
     this.path = parentPath;
     this.#type = type;
   }
-  isFile(): boolean {
-    return this.#type === 'file';
-  }
-  isDirectory(): boolean {
-    return this.#type === 'directory';
-  }
-  isSymbolicLink(): boolean {
-    return this.#type === 'symlink';
-  }
-  isBlockDevice(): boolean {
-    return false;
-  }
-  isCharacterDevice(): boolean {
-    return false;
-  }
-  isFIFO(): boolean {
-    return false;
-  }
-  isSocket(): boolean {
-    return false;
+  protected fmt(): number {
+    return TYPE_BITS[this.#type];
   }
 }
