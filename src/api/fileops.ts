@@ -6,7 +6,6 @@ import { vfsError } from '../errors.js';
 import * as core from '../core/fs.js';
 import { normalizePath, joinPath } from '../core/paths.js';
 import { resolve } from '../core/resolve.js';
-import { InodePaths } from '../core/parents.js';
 import type { ReadScope, VaultSettings, WriteScope } from '../core/scope.js';
 import { chunkList, contentFromChunks, putChunks } from '../content/chunks.js';
 import { putPendingMarker, removePendingMarker } from '../content/pending.js';
@@ -159,9 +158,7 @@ export class FileOps {
   /** The Stat of inode `ino` wherever it now is (an open file's fstat); ENOENT once it left the tree. */
   async statIno(ino: number): Promise<Stat> {
     return this.runner.read(async (s) => {
-      const node = await s.inode(ino);
-      const path = node ? await new InodePaths(s.tx).of(ino) : undefined;
-      if (!node || path === undefined) throw vfsError('ENOENT', undefined, `inode ${ino} is no longer in the tree`);
+      const { node, path } = await core.inodeAt(s, ino);
       return toStat({ path, name: path.slice(path.lastIndexOf('/') + 1), node });
     });
   }

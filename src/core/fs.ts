@@ -216,15 +216,21 @@ async function setFileContent(
   return node;
 }
 
+/** An inode and its current path, by number (an open file's); ENOENT once it left the tree. */
+export async function inodeAt(s: ReadScope, ino: number): Promise<{ node: Inode; path: string }> {
+  const node = await s.inode(ino);
+  const path = node ? await new InodePaths(s.tx).of(ino) : undefined;
+  if (!node || path === undefined) throw vfsError('ENOENT', undefined, `inode ${ino} is no longer in the tree (removed while open)`);
+  return { node, path };
+}
+
 /**
  * Point the file `ino` at content already stored, wherever the file is now: the commit of an
  * open file's buffered writes (the mount, the fs facade), which may have been renamed since it
  * was opened. ENOENT when the file is no longer in the tree (its buffered bytes have nowhere to go).
  */
 export async function setContentOf(s: WriteScope, ino: number, ref: ContentRef, mtimeMs: number): Promise<Inode> {
-  const node = await s.inode(ino);
-  const path = node ? await new InodePaths(s.tx).of(ino) : undefined;
-  if (!node || path === undefined) throw vfsError('ENOENT', undefined, `file ${ino} was removed while open`);
+  const { node, path } = await inodeAt(s, ino);
   if (node.type !== 'file') throw vfsError('EISDIR', path);
   await s.begin('write', [path]);
   const changed = ref.hash !== (node.hash ?? EMPTY_HASH) || ref.size !== node.size;

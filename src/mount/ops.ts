@@ -101,7 +101,7 @@ export function fuseOps(st: MountState): Record<string, unknown> {
   const settle = async (path: string): Promise<void> => {
     const s = await st.files.lstat(path).catch(() => undefined);
     const f = s && st.open.get(s.ino);
-    if (f) await f.commit();
+    if (f) await commit(f);
   };
 
   /** Commit what a handle holds; a file removed while open has nowhere to go, and that is no error. */
@@ -236,12 +236,10 @@ export function fuseOps(st: MountState): Record<string, unknown> {
         const h = handles.get(fd);
         if (!h) return;
         handles.delete(fd);
-        try {
-          await st.open.close(h.file);
-        } catch (e) {
+        // A file removed while open has nowhere to go (close already dropped what it held).
+        await st.open.close(h.file).catch((e) => {
           if (!isVfsError(e, 'ENOENT')) throw e;
-          await h.file.discard();
-        }
+        });
       });
     },
     truncate(path: string, size: number, cb: Cb) {
