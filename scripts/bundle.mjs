@@ -20,7 +20,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['better-sqlite3', 'lmdb', 'fuse-native'],
+  external: ['better-sqlite3', 'lmdb', 'fuse-native', 'pg', '@nxtedition/rocksdb'],
   logLevel: 'warning',
   legalComments: 'none',
 });
