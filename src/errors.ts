@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   EIO: 'input/output error',
   EROFS: 'read-only vault',
   ENOTSUP: 'operation not supported',
+  ECANCELED: 'operation canceled',
   // Not POSIX: vault and command-line failures.
   EUSAGE: 'usage error',
   ENOVAULT: 'no such vault',

@@ -26,6 +26,7 @@ export type { HistoryEntry, Version, Removal } from './history/versions.js';
 export type { Snapshot } from './history/snapshots.js';
 export type { OpRecord } from './core/records.js';
 export { forkVault, type ForkOptions, type ForkResult } from './api/fork.js';
+export { migrateVault, type MigrateOptions, type MigrateResult, type MigrateProgress } from './api/migrate.js';
 export type { PruneOptions, PruneResult, PrunedFile, GcOptions, GcResult, GcCounts, CompactResult, MaintainOptions, MaintainResult, UsageStats, UsageStatsOptions, FileVersionCount, VaultConfig, PruneStrategy, RetentionPolicy } from './api/retention.js';
 export type { Memory, MemoryHit, AddMemoryOptions, SearchMemoryOptions, ListMemoryOptions, KvEntry, KvInfo, KvSetOptions, Session, StartSessionOptions, StreamEntry, StreamHead, StreamReadOptions, AppendResult, TrimResult, AgentState, WatchOptions } from './api/memory.js';
 export type { QueryNode } from './text/query.js';

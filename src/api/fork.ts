@@ -1,14 +1,14 @@
 // forkVault: a new vault that starts as another one was at a point in time (now, a snapshot,
 // an operation number, a time), with that vault's history up to the point, and then goes its
 // own way. The source is only read. How the copy is made is in docs/history.md ("Forks").
-import { existsSync, mkdirSync, openSync, closeSync, fsyncSync, renameSync, rmSync, rmdirSync, linkSync, unlinkSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve as resolveHost } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve as resolveHost } from 'node:path';
 import { vfsError } from '../errors.js';
 import type { Engine } from '../storage/contract.js';
 import { isEngineKind, openEngine } from '../storage/engines.js';
 import { avfsHome } from '../vault/home.js';
-import { Registry, checkVaultName, looksLikePath, STORE_SUFFIX } from '../vault/registry.js';
+import { Registry, checkVaultName, looksLikePath } from '../vault/registry.js';
+import { placeStore, removeStore, tempStorePath } from '../vault/place.js';
 import { defaultActor } from '../vault/actor.js';
 import type { Usage } from '../core/scope.js';
 import { currentSeq, resolvePoint, type Point } from '../history/at.js';
@@ -43,69 +43,6 @@ export interface ForkResult {
   method: 'copy' | 'stream';
   /** The fork's vault id (new). */
   id: string;
-}
-
-function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Not every file system lets a folder be synced; the rename is done either way.
-  }
-}
-
-/** Remove a store at `path` (file with its SQLite companions, or folder). */
-function removeStore(path: string): void {
-  rmSync(path, { recursive: true, force: true });
-  for (const extra of ['-wal', '-shm', '-journal']) rmSync(path + extra, { force: true });
-}
-
-/**
- * Put the finished store at `tmp` in place at `path`, refusing (EEXIST) if something appeared
- * there meanwhile: a file by link (which will not replace), a folder by claiming the name with
- * mkdir first (rename then replaces only that empty folder).
- */
-function placeStore(tmp: string, path: string): void {
-  if (statSync(tmp).isDirectory()) {
-    try {
-      mkdirSync(path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw vfsError('EEXIST', path, 'something already exists here');
-      throw e;
-    }
-    try {
-      renameSync(tmp, path);
-    } catch (e) {
-      try {
-        rmdirSync(path);
-      } catch {
-        // Someone else's now: leave it.
-      }
-      throw e;
-    }
-  } else {
-    // Closing the last connection checkpointed the WAL and removed it; a WAL left over would
-    // hold committed data that a rename of the main file alone would lose.
-    if (existsSync(tmp + '-wal') && statSync(tmp + '-wal').size > 0) {
-      throw vfsError('EIO', tmp, 'the new store still has a write-ahead log after closing');
-    }
-    for (const extra of ['-wal', '-shm']) rmSync(tmp + extra, { force: true });
-    try {
-      linkSync(tmp, path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw vfsError('EEXIST', path, 'something already exists here');
-      // A file system without hard links: the existence check just made is the best we have.
-      if (existsSync(path)) throw vfsError('EEXIST', path, 'something already exists here');
-      renameSync(tmp, path);
-      return;
-    }
-    unlinkSync(tmp);
-  }
-  fsyncDir(dirname(path));
 }
 
 /**
@@ -148,7 +85,7 @@ export async function forkVault(src: string | Vault, dst: string, opts: ForkOpti
     const point: Point | undefined = spec === undefined ? undefined : await source.engine.read((tx) => resolvePoint(tx, spec));
 
     mkdirSync(dirname(path), { recursive: true });
-    const tmp = join(dirname(path), `.${basename(path)}.fork-${process.pid}-${randomBytes(4).toString('hex')}${STORE_SUFFIX[backend] ?? ''}`);
+    const tmp = tempStorePath(path, 'fork', backend);
     const method: ForkResult['method'] = backend === source.backend && source.engine.copyTo ? 'copy' : 'stream';
     const vaultSettings = { chunkSize: source.record.chunkSize, actor };
     let engine: Engine | undefined;

@@ -1,4 +1,4 @@
-// A one-line progress bar on stderr for long work (import, export): files done/total, bytes,
+// A one-line progress bar on stderr for long work (import, export, migrate): files done/total, bytes,
 // rate. Drawn only on a terminal (the caller decides: never with --json, --quiet or a pipe),
 // redrawn at most ten times a second, and wiped at the end so the summary starts clean.
 import type { TransferProgress } from '../api/types.js';
@@ -18,6 +18,8 @@ export class ProgressBar {
     private readonly label: string,
     private readonly now: () => number = Date.now,
     private readonly intervalMs = 100,
+    /** What `files` counts in the line (migrate counts store entries). */
+    private readonly unit = 'files',
   ) {
     this.started = now();
   }
@@ -33,7 +35,7 @@ export class ProgressBar {
   line(p: TransferProgress, t = this.now()): string {
     const secs = Math.max((t - this.started) / 1000, 0.001);
     const width = String(p.totalFiles).length;
-    return `${this.label}  ${String(p.files).padStart(width)}/${p.totalFiles} files  ${humanBytes(p.bytes)}  ${humanBytes(Math.round(p.bytes / secs))}/s`;
+    return `${this.label}  ${String(p.files).padStart(width)}/${p.totalFiles} ${this.unit}  ${humanBytes(p.bytes)}  ${humanBytes(Math.round(p.bytes / secs))}/s`;
   }
 
   /** Wipe the line (only if something was drawn). */

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { vfsError } from '../errors.js';
 import type { Collection, Engine, Entry, RangeOptions, ReadTx } from '../storage/contract.js';
 import { COLLECTION_NAMES, scan } from '../storage/contract.js';
+import { BATCH, BatchWriter } from '../storage/batch.js';
 import { HASH_BYTES } from '../content/chunks.js';
 import { PENDING_PREFIX } from '../content/pending.js';
 import { META_SEARCH } from '../core/indexing.js';
@@ -33,9 +34,6 @@ import {
 import { HistoricalScope } from './at.js';
 import { snapshotKey, type Snapshot } from './snapshots.js';
 
-/** Rows per write transaction (and a cap on bytes, for content). */
-export const BATCH = 5000;
-const BATCH_BYTES = 16 * 1024 * 1024;
 /** Rows looked at per read transaction while searching for rows to delete. */
 const SCAN_LIMIT = 20_000;
 
@@ -47,29 +45,6 @@ export type Reader = <T>(fn: (tx: ReadTx) => Promise<T>) => Promise<T>;
 
 const inodeLogSeq = (key: Buffer): number => readU64(key, 8);
 const direntLogSeq = (key: Buffer): number => readU64(key, key.length - 8);
-
-/** Puts gathered into write transactions of bounded size. */
-class BatchWriter {
-  private rows: [Collection, Buffer, Buffer][] = [];
-  private bytes = 0;
-  constructor(private engine: Engine) {}
-
-  async put(coll: Collection, key: Buffer, value: Buffer): Promise<void> {
-    this.rows.push([coll, key, value]);
-    this.bytes += key.length + value.length;
-    if (this.rows.length >= BATCH || this.bytes >= BATCH_BYTES) await this.flush();
-  }
-
-  async flush(): Promise<void> {
-    if (this.rows.length === 0) return;
-    const rows = this.rows;
-    this.rows = [];
-    this.bytes = 0;
-    await this.engine.write(async (tx) => {
-      for (const [c, k, v] of rows) await tx.put(c, k, v);
-    });
-  }
-}
 
 /**
  * Delete the entries of a range that `drop` picks, looking at no more than SCAN_LIMIT entries

@@ -44,13 +44,16 @@ function asVaultError(e: unknown, path: string): VfsError {
   return vfsError('ECORRUPT', path, `cannot read the vault (${(e as Error)?.message?.split('\n')[0] ?? String(e)})`, e);
 }
 
-/** Open an existing vault's store; `backend` skips detection (memory, or a registered vault). */
-export async function openStore(path: string, backend: string | undefined, settings: Record<string, unknown> = {}): Promise<OpenedStore> {
+/**
+ * Open an existing vault's store; `backend` skips detection (memory, or a registered vault).
+ * `readOnly`: writes are refused (EROFS) and the store is not upgraded (migrate reads its source so).
+ */
+export async function openStore(path: string, backend: string | undefined, settings: Record<string, unknown> = {}, readOnly = false): Promise<OpenedStore> {
   const kind = backend ?? detectBackend(path);
   if (!isEngineKind(kind)) throw vfsError('EBACKEND', undefined, `unknown backend "${kind}"`);
   let engine: Engine;
   try {
-    engine = await openEngine(kind, { path, create: false, settings });
+    engine = await openEngine(kind, { path, create: false, settings, ...(readOnly ? { readOnly } : {}) });
   } catch (e) {
     throw asVaultError(e, path);
   }

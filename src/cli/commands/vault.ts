@@ -1,8 +1,9 @@
-// vault create | list | use | info | delete | import | check | fork: the registry and the store.
+// vault create | list | use | info | delete | import | check | fork | migrate: the registry and the store.
 import type { Vault, VaultInfo } from '../../api/vault.js';
 import type { Command, CommandGroup, CommandModule, Context } from '../context.js';
 import { usageError } from '../args.js';
 import { humanBytes, plural } from '../output.js';
+import { ProgressBar } from '../progress.js';
 import { checkVaultName } from '../../vault/registry.js';
 import { vaultConfig, vaultStats } from './retention.js';
 
@@ -206,10 +207,76 @@ const fork: Command = {
   },
 };
 
+const migrate: Command = {
+  usage: 'vault migrate SRC --to BACKEND [--name DST] [--path P]',
+  summary: 'copy a vault whole into a new store on another backend, verify it, and register it',
+  notes: [
+    'SRC is a name or a path; it is only read and stays as it is. DST (default SRC-BACKEND) must not exist.',
+    'Everything comes along (tree, all history, snapshots, tags, metadata, settings, agent memory) with the',
+    'same vault id; the search indexes are rebuilt on the new store. The copy is checked against SRC',
+    '(entry counts and hashes of every collection, one search) before DST is registered; on a mismatch,',
+    'an error or Ctrl-C nothing is registered and the partial store is removed.',
+    'After checking DST, `avfs vault use DST` switches to it and `avfs vault delete SRC --force` drops the old store.',
+  ],
+  flags: [
+    { key: 'to', long: 'to', value: 'BACKEND', help: 'backend of the new store: sqlite or lmdb (required)' },
+    { key: 'name', long: 'name', value: 'DST', help: 'name to register the migrated vault under (default: SRC-BACKEND)' },
+    { key: 'path', long: 'path', value: 'P', help: 'where to keep the new store (default: under $AVFS_HOME/vaults)' },
+  ],
+  min: 1,
+  max: 1,
+  async run(ctx) {
+    const to = ctx.flags.str('to');
+    if (to === undefined) throw usageError('vault migrate: --to BACKEND is required (sqlite or lmdb)');
+    const name = ctx.flags.str('name');
+    const path = ctx.flags.str('path');
+    const { migrateVault } = await import('../../api/migrate.js');
+    // Ctrl-C or a TERM stops the copy; migrateVault then removes the partial store.
+    const ac = new AbortController();
+    const stop = (): void => ac.abort();
+    const sigs = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    for (const sig of sigs) process.on(sig, stop);
+    const tty = ctx.err.isTTY && !ctx.json && !ctx.quiet;
+    const sink = { write: (s: string) => void ctx.err.write(s) };
+    const bars: Record<string, ProgressBar> = {};
+    let shown: ProgressBar | undefined;
+    try {
+      const r = await migrateVault(ctx.args[0], {
+        to,
+        home: ctx.home,
+        signal: ac.signal,
+        ...(name !== undefined ? { name } : {}),
+        ...(path !== undefined ? { path } : {}),
+        ...(tty
+          ? {
+              onProgress: (p) => {
+                const label = p.phase === 'copy' ? 'copying' : p.phase === 'index' ? 'indexing' : 'verifying';
+                const bar = (bars[p.phase] ??= new ProgressBar(sink, label, Date.now, 100, 'entries'));
+                if (shown !== bar) shown?.clear();
+                shown = bar;
+                bar.update({ files: p.entries, totalFiles: p.totalEntries, bytes: p.bytes, totalBytes: 0 }, p.phase === 'index');
+              },
+            }
+          : {}),
+      });
+      shown?.clear();
+      if (ctx.json) await ctx.printJson(r);
+      else {
+        await ctx.note(
+          `migrated ${r.from} (${r.fromBackend}) into vault ${r.name} (${r.backend}) at ${r.path}: ${plural(r.entries, 'entry', 'entries')} (${humanBytes(r.bytes)}), ${plural(r.files, 'file', 'files')}, ${r.indexed} indexed; verified`,
+        );
+      }
+    } finally {
+      shown?.clear();
+      for (const sig of sigs) process.off(sig, stop);
+    }
+  },
+};
+
 const vault: CommandGroup = {
   usage: 'vault SUBCOMMAND [ARGS...]',
   notes: ['Vaults are registered by name in $AVFS_HOME/config.toml; --vault also takes a path to a store.'],
-  sub: { create, list, use, info, delete: del, import: register, check, stats: vaultStats, config: vaultConfig, fork },
+  sub: { create, list, use, info, delete: del, import: register, check, stats: vaultStats, config: vaultConfig, fork, migrate },
 };
 
 export const commands: CommandModule = { vault };
