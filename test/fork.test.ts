@@ -3,67 +3,21 @@
 // engine can (same backend) and by streaming otherwise; the source is only read.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createVault, forkVault, listVaults, openVault, type ForkResult, type Vault } from '../src/index.js';
 import type { Collection, Engine } from '../src/storage/contract.js';
-import { COLLECTION_NAMES, scan } from '../src/storage/contract.js';
-import { ReadScope } from '../src/core/scope.js';
-import { HistoricalScope, currentSeq } from '../src/history/at.js';
+import { scan } from '../src/storage/contract.js';
+import { currentSeq } from '../src/history/at.js';
 import { listSnapshots } from '../src/history/snapshots.js';
-import { EMPTY_HASH, readContent } from '../src/content/chunks.js';
-import { ROOT_INO, decodeJson, readU64, type OpRecord } from '../src/core/records.js';
+import { decodeJson, readU64, type OpRecord } from '../src/core/records.js';
 import { cliHome } from './helpers/cli.js';
+import { dump, tree } from './helpers/tree.js';
 
 type Kind = 'sqlite' | 'lmdb' | 'memory';
 const SUFFIX: Record<Kind, string> = { sqlite: '.avfs', lmdb: '.lmdb', memory: '' };
-
-interface Node {
-  path: string;
-  type: string;
-  mode: number;
-  size?: number;
-  sha256?: string;
-  target?: string;
-}
-
-/** The tree as a list (paths, types, modes, content, symlink targets): now, or at operation `seq`. */
-async function tree(v: Vault, seq?: number): Promise<Node[]> {
-  const settings = { chunkSize: v.record.chunkSize, actor: 'test' };
-  return v.engine.read(async (tx) => {
-    const scope = seq === undefined ? new ReadScope(tx, settings) : new HistoricalScope(tx, settings, seq);
-    const out: Node[] = [];
-    const visit = async (ino: number, dir: string): Promise<void> => {
-      for (const c of await scope.children(ino)) {
-        const node = await scope.inode(c.ino);
-        assert.ok(node, `inode of ${dir}${c.name}`);
-        const path = `${dir}${c.name}`;
-        const n: Node = { path, type: node.type, mode: node.mode };
-        if (node.type === 'file') {
-          const data = await readContent(tx, { hash: node.hash ?? EMPTY_HASH, size: node.size }, v.record.chunkSize);
-          n.size = data.length;
-          n.sha256 = createHash('sha256').update(data).digest('hex');
-        }
-        if (node.type === 'symlink') n.target = node.target;
-        out.push(n);
-        if (node.type === 'directory') await visit(c.ino, `${path}/`);
-      }
-    };
-    await visit(ROOT_INO, '/');
-    return out;
-  });
-}
-
-/** Every row of every collection, for "the source did not change". */
-async function dump(e: Engine): Promise<string[]> {
-  return e.read(async (tx) => {
-    const out: string[] = [];
-    for (const c of COLLECTION_NAMES) for await (const r of scan(tx, c)) out.push(`${c} ${r.key.toString('hex')} ${r.value.toString('hex')}`);
-    return out;
-  });
-}
 
 async function rows(e: Engine, coll: Collection): Promise<Buffer[]> {
   return e.read(async (tx) => {
