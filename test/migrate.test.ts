@@ -376,7 +376,7 @@ describe('avfs vault migrate', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.equal((JSON.parse(again.out) as MigrateResult).files, 4000);
     assert.deepEqual(readdirSync(vaults).filter((n) => n.includes('bulk-kill')), ['bulk-kill.lmdb'], 'the dead run\'s temporary is gone');
-    assert.equal((await run(['--vault', 'bulk-kill', 'cat', '/d5/f3999.txt'])).out.startsWith('file 3999 lorem'), true);
+    assert.equal((await run(['--vault', 'bulk-kill', 'cat', '/d8/f3999.txt'])).out.startsWith('file 3999 lorem'), true);
     const chk = await run(['vault', 'check', 'bulk-kill']);
     assert.equal(chk.code, 0, chk.out + chk.stderr);
   });

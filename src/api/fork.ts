@@ -8,7 +8,7 @@ import type { Engine } from '../storage/contract.js';
 import { isEngineKind, openEngine } from '../storage/engines.js';
 import { avfsHome } from '../vault/home.js';
 import { Registry, checkVaultName, looksLikePath } from '../vault/registry.js';
-import { placeStore, removeStore, tempStorePath } from '../vault/place.js';
+import { placeAndRegister, removeStore, tempStorePath } from '../vault/place.js';
 import { defaultActor } from '../vault/actor.js';
 import type { Usage } from '../core/scope.js';
 import { currentSeq, resolvePoint, type Point } from '../history/at.js';
@@ -124,17 +124,7 @@ export async function forkVault(src: string | Vault, dst: string, opts: ForkOpti
       const closing = engine;
       engine = undefined;
       await closing.close();
-      placeStore(tmp, path);
-      if (name) {
-        try {
-          const now = new Registry(home); // read again: another process may have changed it
-          now.add(name, path, backend);
-          now.save();
-        } catch (e) {
-          removeStore(path);
-          throw e;
-        }
-      }
+      placeAndRegister(tmp, path, home, name, backend);
       return { ...(name ? { name } : {}), path, backend, from, seq, at, method, id: record.id };
     } catch (e) {
       await engine?.close().catch(() => {});

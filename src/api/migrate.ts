@@ -14,7 +14,7 @@ import { ENGINE_KINDS } from '../storage/contract.js';
 import { avfsHome } from '../vault/home.js';
 import { Registry, checkVaultName, looksLikePath, STORE_SUFFIX } from '../vault/registry.js';
 import { detectBackend, openStore } from '../vault/store.js';
-import { placeStore, removeStaleTemps, removeStore, tempStorePath } from '../vault/place.js';
+import { placeAndRegister, removeStaleTemps, removeStore, tempStorePath } from '../vault/place.js';
 import { COPIED, copyCollections, countCopied, digestMismatch, digestStore, type Digests } from '../vault/migrate-copy.js';
 import { META_VAULT, ROOT_INO, decodeJson, encodeJson, inodeKey, parseDirent, type VaultRecord } from '../core/records.js';
 import { readDocRecord, recordedText } from '../core/indexing.js';
@@ -22,6 +22,7 @@ import { META_USAGE, type Usage } from '../core/scope.js';
 import { ftsWords } from '../text/tokenize.js';
 import { indexStatus, rebuild } from '../search/indexer.js';
 import { search } from './search.js';
+import { UNSYNCED } from './open.js';
 import type { Vault } from './vault.js';
 
 export interface MigrateProgress {
@@ -203,7 +204,9 @@ export async function migrateVault(src: string | Vault, opts: MigrateOptions): P
     const tmp = tempStorePath(path, 'migrate', backend);
     let engine: Engine | undefined;
     try {
-      engine = await openEngine(backend, { path: tmp, create: true, settings: reg.settingsFor(backend) });
+      // Commits not flushed one by one: a store that is not complete is thrown away whatever
+      // happens to it, and sync() below makes the complete one durable before it is put in place.
+      engine = await openEngine(backend, { path: tmp, create: true, settings: { ...reg.settingsFor(backend), ...UNSYNCED[backend] } });
       const dst = engine;
       const progress: MigrateProgress = { phase: 'copy', entries: 0, totalEntries: 0, bytes: 0 };
       const tick = async (bytes: number): Promise<void> => {
@@ -243,15 +246,7 @@ export async function migrateVault(src: string | Vault, opts: MigrateOptions): P
       await dst.sync();
       engine = undefined;
       await dst.close();
-      placeStore(tmp, path);
-      try {
-        const now = new Registry(home); // read again: another process may have changed it
-        now.add(name, path, backend);
-        now.save();
-      } catch (e) {
-        removeStore(path);
-        throw e;
-      }
+      placeAndRegister(tmp, path, home, name, backend);
       const collections: Record<string, number> = {};
       for (const c of COPIED) collections[c] = digests[c]?.entries ?? 0;
       return {

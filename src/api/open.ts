@@ -27,8 +27,8 @@ export interface OpenVaultOptions {
   syncEachWrite?: boolean;
 }
 
-/** Engine settings that stop flushing each commit (see syncEachWrite). */
-const UNSYNCED: Record<string, Record<string, unknown>> = {
+/** Engine settings that stop flushing each commit (see syncEachWrite; migrate builds its store so). */
+export const UNSYNCED: Record<string, Record<string, unknown>> = {
   sqlite: { synchronous: 'normal' },
   lmdb: { no_sync: true },
 };

@@ -13,7 +13,7 @@
 // by reading the finished store back.
 import { createHash, type Hash } from 'node:crypto';
 import type { Collection, Engine, Entry, ReadTx } from '../storage/contract.js';
-import { COLLECTION_NAMES, scan } from '../storage/contract.js';
+import { COLLECTIONS, COLLECTION_NAMES, scan } from '../storage/contract.js';
 import { BatchWriter } from '../storage/batch.js';
 import { PENDING_PREFIX } from '../content/pending.js';
 import { META_SEARCH } from '../core/indexing.js';
@@ -80,9 +80,15 @@ class Digester {
 /** Entries that copyCollections() will copy, for a progress total (counted in the same snapshot). */
 export async function countCopied(tx: ReadTx): Promise<number> {
   let n = 0;
-  for (const c of COPIED) n += await tx.count(c);
+  for (const c of COPIED) {
+    if (c !== 'meta') n += await tx.count(c);
+    else for await (const e of scan(tx, c)) if (copiedMeta(e.key)) n++;
+  }
   return n;
 }
+
+/** Entries per page of a scan: content collections have big values (a chunk is up to 64 KiB). */
+const pageOf = (c: Collection): number => (COLLECTIONS[c].large ? 64 : 1000);
 
 /**
  * Copy every copied collection of the store `tx` reads into `dst` (empty), in transactions
@@ -93,7 +99,7 @@ export async function copyCollections(tx: ReadTx, dst: Engine, onEntry?: (bytes:
   const w = new BatchWriter(dst);
   const d = new Digester();
   for (const c of COPIED) {
-    for await (const e of scan(tx, c)) {
+    for await (const e of scan(tx, c, {}, pageOf(c))) {
       if (!copied(c, e)) continue;
       d.add(c, e);
       await w.put(c, e.key, e.value);
@@ -109,7 +115,7 @@ export async function digestStore(engine: Engine, onEntry?: (bytes: number) => v
   return engine.read(async (tx) => {
     const d = new Digester();
     for (const c of COPIED) {
-      for await (const e of scan(tx, c)) {
+      for await (const e of scan(tx, c, {}, pageOf(c))) {
         if (!copied(c, e)) continue;
         d.add(c, e);
         await onEntry?.(e.key.length + e.value.length);

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, openSync, closeSync, fsyncSync, readdirSync, ren
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { vfsError } from '../errors.js';
-import { STORE_SUFFIX } from './registry.js';
+import { Registry, STORE_SUFFIX } from './registry.js';
 
 export function fsyncDir(dir: string): void {
   try {
@@ -113,4 +113,21 @@ export function placeStore(tmp: string, path: string): void {
     unlinkSync(tmp);
   }
   fsyncDir(dirname(path));
+}
+
+/**
+ * placeStore(), then register the store under `name` when there is one; if registering fails
+ * (the name was taken meanwhile) the store is removed again, so nothing half-made stays.
+ */
+export function placeAndRegister(tmp: string, path: string, home: string, name: string | undefined, backend: string): void {
+  placeStore(tmp, path);
+  if (!name) return;
+  try {
+    const now = new Registry(home); // read again: another process may have changed it
+    now.add(name, path, backend);
+    now.save();
+  } catch (e) {
+    removeStore(path);
+    throw e;
+  }
 }

@@ -250,11 +250,16 @@ const migrate: Command = {
         ...(tty
           ? {
               onProgress: (p) => {
-                const label = p.phase === 'copy' ? 'copying' : p.phase === 'index' ? 'indexing' : 'verifying';
-                const bar = (bars[p.phase] ??= new ProgressBar(sink, label, Date.now, 100, 'entries'));
-                if (shown !== bar) shown?.clear();
+                if (p.phase === 'index') {
+                  // No count to show while the indexes are rebuilt: a line the verify bar overwrites.
+                  shown?.clear();
+                  shown = undefined;
+                  sink.write('\r\x1b[Krebuilding the search indexes');
+                  return;
+                }
+                const bar = (bars[p.phase] ??= new ProgressBar(sink, p.phase === 'copy' ? 'copying' : 'verifying', Date.now, 100, 'entries'));
                 shown = bar;
-                bar.update({ files: p.entries, totalFiles: p.totalEntries, bytes: p.bytes, totalBytes: 0 }, p.phase === 'index');
+                bar.update({ files: p.entries, totalFiles: p.totalEntries, bytes: p.bytes, totalBytes: 0 });
               },
             }
           : {}),
