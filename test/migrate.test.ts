@@ -14,6 +14,8 @@ import { openEngine } from '../src/storage/engines.js';
 import { currentSeq } from '../src/history/at.js';
 import { COPIED, copyCollections, digestMismatch, digestStore } from '../src/vault/migrate-copy.js';
 import { AVFS_BIN, assertJsonError, assertOneLineError, cliHome } from './helpers/cli.js';
+import { main } from '../src/cli/main.js';
+import { memoryWriter } from '../src/cli/output.js';
 import { dump, tree } from './helpers/tree.js';
 
 // The backends the round trip goes through, first to last; it must end where it started. The
@@ -195,6 +197,20 @@ describe(`migrate round trip ${CHAIN.join(' -> ')}`, () => {
     await build(mem);
     const want = await portrait(mem);
     await assert.rejects(migrateVault(mem, { to: 'sqlite', home }), /give a name/);
+    // What a careless caller sends: each refused with EINVAL/EBACKEND, nothing made.
+    const bad: [unknown, unknown, string][] = [
+      [mem, undefined, 'EINVAL'],
+      [mem, { to: 42 }, 'EINVAL'],
+      [mem, { to: 'oracle', name: 'x' }, 'EBACKEND'],
+      [mem, { to: 'lmdb', name: 7 }, 'EINVAL'],
+      [mem, { to: 'lmdb', name: 'x', path: '  ' }, 'EINVAL'],
+      [{}, { to: 'lmdb', name: 'x' }, 'EINVAL'],
+      ['', { to: 'lmdb', name: 'x' }, 'EINVAL'],
+    ];
+    for (const [s, o, code] of bad) {
+      await assert.rejects((migrateVault as (a: unknown, b: unknown) => Promise<unknown>)(s, o), (e: { code?: string }) => e.code === code, JSON.stringify(o));
+    }
+    assert.ok(!listVaults({ home }).some((x) => x.name === 'x'));
     const r = await migrateVault(mem, { to: 'lmdb', name: 'from-memory', home });
     assert.equal(r.fromBackend, 'memory');
     const m = await openVault('from-memory', { home });
@@ -315,6 +331,22 @@ describe('avfs vault migrate', () => {
     assert.equal((await run(['-q', 'vault', 'migrate', 's', '--to', 'sqlite', '--name', 'quiet'])).out, '', '--quiet says nothing');
     assert.deepEqual(await names(), ['back', 'quiet', 's', 's-lmdb']);
     assert.match((await run(['vault', 'migrate', '--help'])).out, /vault migrate SRC --to BACKEND/);
+  });
+
+  it('draws its progress on a terminal only, and wipes it before the summary', async () => {
+    const tty = { ...memoryWriter(), isTTY: true };
+    const stdout = memoryWriter();
+    assert.equal(await main(['vault', 'migrate', 's', '--to', 'lmdb', '--name', 'on-tty'], { stdout, stderr: tty, stdinIsTTY: true, env: { AVFS_HOME: home } }), 0);
+    const err = tty.text();
+    assert.match(err, /\r\x1b\[Kcopying +\d+\/\d+ entries/);
+    assert.match(err, /\r\x1b\[Krebuilding the search indexes/);
+    assert.match(err, /\r\x1b\[Kverifying +\d+\/\d+ entries/);
+    assert.ok(err.endsWith('\r\x1b[K'), 'the line is wiped at the end');
+    assert.match(stdout.text(), /^migrated s \(sqlite\) into vault on-tty \(lmdb\)/);
+    const pipe = memoryWriter();
+    assert.equal(await main(['vault', 'migrate', 's', '--to', 'lmdb', '--name', 'on-pipe'], { stdout: memoryWriter(), stderr: pipe, stdinIsTTY: true, env: { AVFS_HOME: home } }), 0);
+    assert.equal(pipe.text(), '', 'nothing on stderr when it is not a terminal');
+    for (const n of ['on-tty', 'on-pipe']) assert.equal((await run(['vault', 'delete', n, '--force'])).code, 0);
   });
 
   it('refuses bad input with one line and the right exit code, leaving nothing behind', async () => {

@@ -173,7 +173,8 @@ export async function migrateVault(src: string | Vault, opts: MigrateOptions): P
   const started = Date.now();
   if (typeof src === 'string' && src.trim() === '') throw vfsError('EINVAL', undefined, 'vault migrate: the source vault is empty (give a name or a path)');
   if (typeof src !== 'string' && (typeof src !== 'object' || src === null || !('engine' in src))) throw vfsError('EINVAL', undefined, 'vault migrate: the source must be a vault name, a path or an open vault');
-  const backend = opts?.to;
+  if (typeof opts !== 'object' || opts === null) throw vfsError('EINVAL', undefined, `vault migrate: give the options, at least the target backend ({ to: ${backendList().split(', ').map((k) => `'${k}'`).join(' | ')} })`);
+  const backend = opts.to;
   if (typeof backend !== 'string' || backend === '') throw vfsError('EINVAL', undefined, `vault migrate: give the target backend (${backendList()})`);
   if (!isEngineKind(backend)) throw vfsError('EBACKEND', undefined, `unknown backend "${backend}" (choose one of: ${backendList()})`);
   if (backend === 'memory') throw vfsError('EINVAL', undefined, `vault migrate: a vault migrated into the memory backend would be gone at once (choose one of: ${backendList()})`);
