@@ -271,6 +271,7 @@ describe('avfs vault migrate', () => {
 
   /** A vault of `n` files (a few thousand: a migrate long enough to stop midway). */
   async function big(name: string, n: number): Promise<void> {
+    if (listVaults({ home }).some((x) => x.name === name)) return;
     const v = await createVault(name, { home });
     for (let i = 0; i < n; i += 1000) {
       await v.batch(async (b) => {
@@ -394,6 +395,7 @@ describe('avfs vault migrate', () => {
   });
 
   it('killed outright midway: nothing registered, vault list unaffected, a rerun succeeds and clears the leftover', async () => {
+    await big('bulk', 4000);
     const before = await names();
     const { child, done } = await startMigrate('bulk', 'bulk-kill');
     child.kill('SIGKILL');
