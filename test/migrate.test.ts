@@ -244,6 +244,25 @@ describe(`migrate round trip ${CHAIN.join(' -> ')}`, () => {
     await m.close();
   });
 
+  it('migrates an empty vault and one with only binary content', async () => {
+    const v = await createVault('empty', { home, backend: 'lmdb' });
+    await v.close();
+    const e = await migrateVault('empty', { to: 'sqlite', home });
+    assert.equal(e.files, 0);
+    assert.equal(e.indexed, 0);
+    const b = await openVault('empty-sqlite', { home });
+    await b.writeFile('/b.bin', randomBytes(3000));
+    const want = await tree(b);
+    await b.close();
+    const r = await migrateVault('empty-sqlite', { to: 'lmdb', home });
+    assert.equal(r.files, 1);
+    assert.equal(r.indexed, 0);
+    const m = await openVault(r.name, { home });
+    assert.deepEqual(await tree(m), want);
+    assert.deepEqual((await m.check()).problems, []);
+    await m.close();
+  });
+
   it('verification notices a copy that differs from its source', async () => {
     const v = await openVault(':memory:');
     await build(v);

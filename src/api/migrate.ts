@@ -124,7 +124,8 @@ function stopIfAborted(signal: AbortSignal | undefined): void {
 async function verifySearch(engine: Engine, record: VaultRecord): Promise<{ indexed: number; problem?: string }> {
   const st = await indexStatus(engine);
   const docs = await engine.read((tx) => tx.count('search_docs'));
-  if (!st.built || st.rebuilding || st.queued > 0) return { indexed: st.documents, problem: 'the search index was not rebuilt completely' };
+  // Not `rebuilding`: rebuild() of a vault without files leaves that flag set with nothing queued.
+  if (!st.built || st.queued > 0) return { indexed: st.documents, problem: 'the search index was not rebuilt completely' };
   if (st.documents !== docs) return { indexed: st.documents, problem: `the search index holds ${st.documents} documents but records ${docs}` };
   const settings = { chunkSize: record.chunkSize, actor: 'migrate' };
   const probe = await engine.read(async (tx) => {
