@@ -219,7 +219,7 @@ const migrate: Command = {
     'After checking DST, `avfs vault use DST` switches to it and `avfs vault delete SRC --force` drops the old store.',
   ],
   flags: [
-    { key: 'to', long: 'to', value: 'BACKEND', help: 'backend of the new store: sqlite or lmdb (required)' },
+    { key: 'to', long: 'to', value: 'BACKEND', help: 'backend of the new store, any but memory (required)' },
     { key: 'name', long: 'name', value: 'DST', help: 'name to register the migrated vault under (default: SRC-BACKEND)' },
     { key: 'path', long: 'path', value: 'P', help: 'where to keep the new store (default: under $AVFS_HOME/vaults)' },
   ],
@@ -227,7 +227,7 @@ const migrate: Command = {
   max: 1,
   async run(ctx) {
     const to = ctx.flags.str('to');
-    if (to === undefined) throw usageError('vault migrate: --to BACKEND is required (sqlite or lmdb)');
+    if (to === undefined) throw usageError('vault migrate: --to BACKEND is required (the backend to move the vault to)');
     const name = ctx.flags.str('name');
     const path = ctx.flags.str('path');
     const { migrateVault } = await import('../../api/migrate.js');
