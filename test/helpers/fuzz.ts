@@ -7,10 +7,14 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import type { Answer } from './fuzz-worker.js';
 
-/** Runs per property: AVFS_FUZZ_RUNS, else `quick` (the count `npm test` can afford). */
+/**
+ * Runs per property: `quick` (what `npm test` affords) unless AVFS_FUZZ_RUNS=N is set, which
+ * gives the cheapest properties (quick = 400) N runs and the others (each input a process or
+ * a vault) as many in proportion.
+ */
 export function runs(quick: number): number {
   const n = Number(process.env.AVFS_FUZZ_RUNS);
-  return Number.isSafeInteger(n) && n > 0 ? Math.max(n, quick) : quick;
+  return Number.isSafeInteger(n) && n > 0 ? Math.max(quick, Math.ceil((n * quick) / 400)) : quick;
 }
 
 /** How long one input may take before it counts as a hang. */
