@@ -43,19 +43,26 @@ export class Hang extends Error {
  * fresh worker. A worker that dies (a native crash in a module, an uncaught error) fails the call.
  */
 export class Sandbox {
-  private worker: Worker | undefined;
+  private worker: Promise<Worker> | undefined;
   private next = 1;
 
   constructor(private readonly limitMs = LIMIT_MS) {}
 
-  private start(): Worker {
+  /** A worker that has loaded its modules (start-up is not the input's time). */
+  private start(): Promise<Worker> {
     const w = new Worker(WORKER, { resourceLimits: { maxOldGenerationSizeMb: 512 } });
-    w.unref();
-    return w;
+    return new Promise((resolve, reject) => {
+      w.once('message', () => {
+        w.off('error', reject);
+        w.unref();
+        resolve(w);
+      });
+      w.once('error', reject);
+    });
   }
 
   async call(op: string, ...args: unknown[]): Promise<Answer> {
-    const w = (this.worker ??= this.start());
+    const w = await (this.worker ??= this.start());
     const id = this.next++;
     w.ref();
     try {
@@ -100,7 +107,7 @@ export class Sandbox {
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = undefined;
-    await w?.terminate();
+    await (await w)?.terminate();
   }
 }
 
