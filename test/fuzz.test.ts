@@ -328,6 +328,19 @@ describe('fuzz: grep patterns (search/parse-bre.ts, parse-js.ts, pattern.ts)', (
     );
   });
 
+  it('matching any pattern against long repetitive text ends within the time limit: lines, or the clear "took over" error', async () => {
+    // Texts that make nested quantifiers backtrack: long runs of one character, then a spoiler.
+    const text = fc.tuple(fc.constantFrom('a', 'ab', 'x', ' '), fc.integer({ min: 1, max: 20_000 }), fc.constantFrom('', '!', 'b', '\n')).map(([u, n, end]) => u.repeat(n) + end);
+    const nested = fc.constantFrom('(a+)+$', '(a|aa)+$', '(a*)*b', '(.*a){12}', '(x+x+)+y', '\\(a*\\)*b', '(?:a|a)*!', '(a|b|ab)*c', '^(\\w+\\s?)*$');
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(nested, fc.array(regexToken, { minLength: 1, maxLength: 8 }).map((t) => t.join(''))), fc.constantFrom('basic', 'extended'), text, async (p, dialect, t) => {
+        const a = await sandbox.call('match', [p], dialect, t);
+        if (!a.ok) assert.ok(isClearError(a, ['EINVAL']), show(a));
+      }),
+      params(60),
+    );
+  });
+
   // Lines without \r, \u2028, \u2029 and NUL: there JavaScript's '.', '^' and '$' mean GNU's.
   const lineText = fc.string({ maxLength: 24, unit: fc.constantFrom('a', 'b', 'c', 'A', 'B', ' ', '\n', '-', '_', 'é', 'É', 'x', '.', '(', '{', '1', '\t') });
 

@@ -10,7 +10,7 @@ import { memoryWriter } from '../../src/cli/output.js';
 import { normalizePath } from '../../src/core/paths.js';
 import { parseQuery, formatQuery } from '../../src/text/query.js';
 import { compilePatterns } from '../../src/search/pattern.js';
-import { scanText } from '../../src/search/matcher.js';
+import { Matcher, scanText } from '../../src/search/matcher.js';
 import { openStore } from '../../src/vault/store.js';
 import { COLLECTION_NAMES, scan } from '../../src/storage/contract.js';
 import { openVault, type Vault } from '../../src/index.js';
@@ -110,6 +110,15 @@ const OPS: Record<string, (...args: never[]) => unknown> = {
   compile: (patterns: string[], dialect: 'basic' | 'extended' | 'fixed', ignoreCase: boolean) => {
     const c = compilePatterns({ patterns, dialect, ignoreCase });
     return c.source;
+  },
+  /** grep's matcher over a text: the lines found, or its clear error (a runaway pattern is stopped). */
+  match: async (patterns: string[], dialect: 'basic' | 'extended', text: string) => {
+    const m = new Matcher(compilePatterns({ patterns, dialect }), { timeoutMs: 500 });
+    try {
+      return (await m.scan([text], Infinity, () => '/fuzz'))[0].length / 2;
+    } finally {
+      await m.close();
+    }
   },
   /** grep's lines for `pattern` against JavaScript's own RegExp `ref`, line by line. */
   grepVsRegExp: (pattern: string, dialect: 'basic' | 'extended', ignoreCase: boolean, ref: string, text: string) => {
