@@ -39,7 +39,9 @@ export class VfsError extends Error {
   readonly code: ErrorCode;
   readonly path?: string;
   constructor(code: ErrorCode, message: string, opts: { path?: string; cause?: unknown } = {}) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    // Names may hold any character but NUL and '/': a path or an argument quoted in a message
+    // must not break it over lines (the fuzz job found "\n: no such file or directory").
+    super(escapeControls(message), opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'VfsError';
     this.code = code;
     if (opts.path !== undefined) this.path = opts.path;
@@ -49,6 +51,14 @@ export class VfsError extends Error {
       ? { error: this.code, message: this.message }
       : { error: this.code, message: this.message, path: this.path };
   }
+}
+
+/** Control characters as visible escapes (\n, \0, \x1b), so a message stays one line. */
+export function escapeControls(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\x00-\x1f\x7f\u2028\u2029]/g, (c) =>
+    c === '\0' ? '\\0' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : c.charCodeAt(0) > 0xff ? `\\u${c.charCodeAt(0).toString(16)}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
 }
 
 /** The one way to make an error: `vfsError('ENOENT', '/a/b')` reads "/a/b: no such file or directory". */

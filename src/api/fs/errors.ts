@@ -35,7 +35,10 @@ export class FsError extends VfsError {
   declare readonly dest?: string;
   constructor(code: ErrorCode, syscall: string, opts: { path?: string; dest?: string; message?: string; errno?: boolean; cause?: unknown } = {}) {
     const where = (opts.path === undefined ? '' : ` '${opts.path}'`) + (opts.dest === undefined ? '' : ` -> '${opts.dest}'`);
-    super(code, opts.message ?? `${code}: ${describe(code)}, ${syscall}${where}`, { path: opts.path, cause: opts.cause });
+    const message = opts.message ?? `${code}: ${describe(code)}, ${syscall}${where}`;
+    super(code, message, { path: opts.path, cause: opts.cause });
+    // Node's own message, names as they are (VfsError escapes control characters).
+    this.message = message;
     // Own fields as Node's errors have them, in its order (errno, code, syscall, path, dest); the
     // name comes from the prototype ("Error: ENOENT: ..."), as Node's does.
     const self = this as unknown as Record<string, unknown>;

@@ -1,5 +1,6 @@
 // LMDB errors become VfsErrors with one-line messages. lmdb-js throws plain Errors whose numeric
 // `code` is an LMDB return code (negative, -30799..-30780) or an errno.
+import { statfsSync } from 'node:fs';
 import { ERROR_CODES, VfsError, vfsError, type ErrorCode } from '../../errors.js';
 import { oneLine } from '../messages.js';
 
@@ -23,6 +24,21 @@ export function fromLmdb(e: unknown, path: string): unknown {
   if (e instanceof VfsError || !(e instanceof Error)) return e;
   const code = (e as { code?: unknown }).code;
   if (typeof code !== 'number') return e;
-  const vcode = BY_CODE.get(code) ?? 'EIO';
+  let vcode = BY_CODE.get(code) ?? 'EIO';
+  // LMDB reports a short write as EIO (mdb_page_flush: "TODO: Use which error code?"), and a
+  // full disk gives exactly that: the write that fills it gets fewer bytes than it asked for.
+  if (vcode === 'EIO' && diskFull(path)) vcode = 'ENOSPC';
   return vfsError(vcode, path, `${ERROR_CODES[vcode]} (lmdb: ${oneLine(e.message)})`, e);
+}
+
+/** Less room left on the store's file system than one commit may need to write. */
+const FULL_BELOW = 8 * 1024 * 1024;
+
+function diskFull(path: string): boolean {
+  try {
+    const s = statfsSync(path);
+    return s.bavail * s.bsize < FULL_BELOW;
+  } catch {
+    return false;
+  }
 }

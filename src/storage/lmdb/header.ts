@@ -165,7 +165,10 @@ export function checkAccess(dir: string, readOnly: boolean): void {
       fs.accessSync(p, mode);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code === 'EROFS' ? 'EROFS' : 'EACCES';
-      throw vfsError(code, p, `cannot ${what} (${(e as NodeJS.ErrnoException).code})`, e);
+      // LMDB cannot even read from a read-only file system: every reader writes its slot in
+      // the lock file. Say so in the words the code stands for.
+      const why = code === 'EROFS' ? 'the file system is read-only' : (e as NodeJS.ErrnoException).code;
+      throw vfsError(code, p, `cannot ${what} (${why})`, e);
     }
   };
   const rw = fs.constants.R_OK | (readOnly ? 0 : fs.constants.W_OK);

@@ -1,4 +1,6 @@
 // SQLite errors become VfsErrors with one-line messages: nothing above the engine sees a SqliteError.
+import { accessSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
 import { ERROR_CODES, VfsError, vfsError, type ErrorCode } from '../../errors.js';
 import { oneLine } from '../messages.js';
 
@@ -32,9 +34,21 @@ export function fromSqlite(e: unknown, path: string): unknown {
   if (e instanceof VfsError) return e;
   const code = sqliteCode(e);
   if (code === undefined) return e;
-  const vcode = BY_PREFIX.find(([p]) => code.startsWith(p))?.[1] ?? 'EIO';
+  let vcode = BY_PREFIX.find(([p]) => code.startsWith(p))?.[1] ?? 'EIO';
+  // On a read-only file system a WAL store cannot even be read: SQLite must create its -shm
+  // file first, and says only "unable to open database file" (SQLITE_CANTOPEN).
+  if (vcode === 'EIO' && readOnlyMedium(path)) vcode = 'EROFS';
   const detail = oneLine((e as Error).message);
   return vfsError(vcode, path, `${ERROR_CODES[vcode]} (sqlite: ${detail})`, e);
+}
+
+function readOnlyMedium(path: string): boolean {
+  try {
+    accessSync(dirname(path), constants.W_OK);
+    return false;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EROFS';
+  }
 }
 
 /**
