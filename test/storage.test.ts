@@ -27,7 +27,7 @@ storageSuite('sqlite', factory('sqlite', true, true));
 // A 1 MiB initial map, so the 2 MiB values and the multi-process writes must grow it.
 storageSuite('lmdb', factory('lmdb', true, true, { map_size: '1MiB' }));
 // A small checkpoint threshold, so the suite's writes cross several generations.
-storageSuite('log', factory('log', true, true, { checkpoint_bytes: '256KiB' }));
+storageSuite('log', factory('log', true, true, { checkpoint_bytes: '64KiB' }));
 
 describe('engine settings', () => {
   const withDir = async (fn: (dir: string) => Promise<void>) => {

@@ -31,6 +31,7 @@ export interface OpenVaultOptions {
 const UNSYNCED: Record<string, Record<string, unknown>> = {
   sqlite: { synchronous: 'normal' },
   lmdb: { no_sync: true },
+  log: { no_sync: true },
 };
 
 /**
@@ -72,7 +73,7 @@ export async function openVault(ref?: string, opts: OpenVaultOptions = {}): Prom
 }
 
 export interface CreateVaultOptions extends OpenVaultOptions {
-  /** Store the vault here instead of $AVFS_HOME/vaults/NAME.avfs (or .lmdb). */
+  /** Store the vault here instead of $AVFS_HOME/vaults/NAME.avfs (or .lmdb, .log). */
   path?: string;
 }
 
@@ -81,7 +82,7 @@ export async function createVault(nameOrPath: string, opts: CreateVaultOptions =
   const home = opts.home ?? avfsHome();
   const reg = new Registry(home);
   const backend = opts.backend ?? reg.defaultBackend;
-  if (!isEngineKind(backend)) throw vfsError('EBACKEND', undefined, `unknown backend "${backend}" (choose sqlite, lmdb or memory)`);
+  if (!isEngineKind(backend)) throw vfsError('EBACKEND', undefined, `unknown backend "${backend}" (choose sqlite, lmdb, log or memory)`);
   const actor = opts.actor;
   const byPath = looksLikePath(nameOrPath);
   let name: string | undefined;

@@ -20,6 +20,7 @@ export function detectBackend(path: string): string {
   const st = statSync(path);
   if (st.isDirectory()) {
     if (existsSync(`${path}/data.mdb`)) return 'lmdb';
+    if (existsSync(`${path}/avfs-log`)) return 'log';
     throw vfsError('ENOTVAULT', path, 'not an agentvfs vault (a folder without a vault store in it)');
   }
   if (st.size === 0) throw vfsError('ENOTVAULT', path, 'not an agentvfs vault (empty file)');
@@ -82,7 +83,7 @@ export async function createStore(
   settings: Record<string, unknown> = {},
   actor?: string,
 ): Promise<OpenedStore> {
-  if (!isEngineKind(backend)) throw vfsError('EBACKEND', undefined, `unknown backend "${backend}" (choose sqlite, lmdb or memory)`);
+  if (!isEngineKind(backend)) throw vfsError('EBACKEND', undefined, `unknown backend "${backend}" (choose sqlite, lmdb, log or memory)`);
   if (backend !== 'memory') {
     if (existsSync(path)) throw vfsError('EEXIST', path, 'something already exists here');
     mkdirSync(dirname(path), { recursive: true });

@@ -23,11 +23,11 @@ async function withVault<T>(ctx: Context, name: string | undefined, fn: (v: Vaul
 }
 
 const create: Command = {
-  usage: 'vault create NAME [--backend sqlite|lmdb|memory] [--path P]',
+  usage: 'vault create NAME [--backend sqlite|lmdb|log|memory] [--path P]',
   summary: 'create a vault and register it under NAME',
-  notes: ['The store goes to $AVFS_HOME/vaults/NAME.avfs (sqlite) or NAME.lmdb/ unless --path is given.'],
+  notes: ['The store goes to $AVFS_HOME/vaults/NAME.avfs (sqlite), NAME.lmdb/ or NAME.log/ unless --path is given.'],
   flags: [
-    { key: 'backend', long: 'backend', value: 'KIND', help: 'storage backend: sqlite (default), lmdb or memory' },
+    { key: 'backend', long: 'backend', value: 'KIND', help: 'storage backend: sqlite (default), lmdb, log or memory' },
     { key: 'path', long: 'path', value: 'P', help: 'where to keep the store' },
   ],
   min: 1,
@@ -186,7 +186,7 @@ const fork: Command = {
   ],
   flags: [
     { key: 'snapshot', long: 'snapshot', value: 'S', help: 'fork at this point: a snapshot, an operation number or a time (default: now)' },
-    { key: 'backend', long: 'backend', value: 'KIND', help: 'backend of the new vault: sqlite or lmdb (default: the source\'s)' },
+    { key: 'backend', long: 'backend', value: 'KIND', help: 'backend of the new vault: sqlite, lmdb or log (default: the source\'s)' },
   ],
   min: 2,
   max: 2,

@@ -86,7 +86,7 @@ export class OpWriter {
     this.push(this.head(OP_DEL, coll, key, 0));
   }
   seal(gen: number): void {
-    const b = Buffer.alloc(9);
+    const b = Buffer.alloc(7);
     b.writeUInt8(OP_SEAL, 0);
     b.writeUIntLE(gen, 1, 6);
     this.push(b);
