@@ -46,12 +46,17 @@ function asVaultError(e: unknown, path: string): VfsError {
 }
 
 /** Open an existing vault's store; `backend` skips detection (memory, or a registered vault). */
-export async function openStore(path: string, backend: string | undefined, settings: Record<string, unknown> = {}): Promise<OpenedStore> {
+export async function openStore(
+  path: string,
+  backend: string | undefined,
+  settings: Record<string, unknown> = {},
+  passphrase?: string,
+): Promise<OpenedStore> {
   const kind = backend ?? detectBackend(path);
   if (!isEngineKind(kind)) throw vfsError('EBACKEND', undefined, `unknown backend "${kind}"`);
   let engine: Engine;
   try {
-    engine = await openEngine(kind, { path, create: false, settings });
+    engine = await openEngine(kind, { path, create: false, settings, ...(passphrase !== undefined ? { passphrase } : {}) });
   } catch (e) {
     throw asVaultError(e, path);
   }
@@ -82,13 +87,14 @@ export async function createStore(
   backend: string,
   settings: Record<string, unknown> = {},
   actor?: string,
+  passphrase?: string,
 ): Promise<OpenedStore> {
   if (!isEngineKind(backend)) throw vfsError('EBACKEND', undefined, `unknown backend "${backend}" (choose sqlite, lmdb, log or memory)`);
   if (backend !== 'memory') {
     if (existsSync(path)) throw vfsError('EEXIST', path, 'something already exists here');
     mkdirSync(dirname(path), { recursive: true });
   }
-  const engine = await openEngine(backend, { path, create: true, settings });
+  const engine = await openEngine(backend, { path, create: true, settings, ...(passphrase !== undefined ? { passphrase } : {}) });
   const { randomUUID } = await import('node:crypto'); // only creation needs it (start-up time)
   const record: VaultRecord = { format: FORMAT_VERSION, backend, id: randomUUID(), createdMs: Date.now(), chunkSize: DEFAULT_CHUNK_SIZE };
   try {

@@ -4,6 +4,7 @@ import type { Command, CommandGroup, CommandModule, Context } from '../context.j
 import { usageError } from '../args.js';
 import { humanBytes, plural } from '../output.js';
 import { checkVaultName } from '../../vault/registry.js';
+import { vfsError } from '../../errors.js';
 import { vaultConfig, vaultStats } from './retention.js';
 
 async function api(): Promise<typeof import('../../api/open.js')> {
@@ -14,7 +15,8 @@ async function api(): Promise<typeof import('../../api/open.js')> {
 async function withVault<T>(ctx: Context, name: string | undefined, fn: (v: Vault) => Promise<T>): Promise<T> {
   if (name === undefined) return fn(await ctx.vault());
   const { openVault } = await api();
-  const v = await openVault(name, { home: ctx.home, ...(ctx.actor !== undefined ? { actor: ctx.actor } : {}) });
+  const { withPassphrase } = await import('../passphrase.js');
+  const v = await withPassphrase(ctx, (passphrase) => openVault(name, { home: ctx.home, passphrase, ...(ctx.actor !== undefined ? { actor: ctx.actor } : {}) }));
   try {
     return await fn(v);
   } finally {
@@ -23,10 +25,15 @@ async function withVault<T>(ctx: Context, name: string | undefined, fn: (v: Vaul
 }
 
 const create: Command = {
-  usage: 'vault create NAME [--backend sqlite|lmdb|log|memory] [--path P]',
+  usage: 'vault create NAME [--backend sqlite|lmdb|log|memory] [--path P] [--encrypt]',
   summary: 'create a vault and register it under NAME',
-  notes: ['The store goes to $AVFS_HOME/vaults/NAME.avfs (sqlite), NAME.lmdb/ or NAME.log/ unless --path is given.'],
+  notes: [
+    'The store goes to $AVFS_HOME/vaults/NAME.avfs (sqlite), NAME.lmdb/ or NAME.log/ unless --path is given.',
+    '--encrypt (log backend, chosen when --backend is not given): the passphrase comes from',
+    'AVFS_PASSPHRASE, else it is asked for on the terminal; every later command needs it too.',
+  ],
   flags: [
+    { key: 'encrypt', long: 'encrypt', help: 'encrypt the store at rest (AES-256-GCM, key from a passphrase via scrypt; log backend)' },
     { key: 'backend', long: 'backend', value: 'KIND', help: 'storage backend: sqlite (default), lmdb, log or memory' },
     { key: 'path', long: 'path', value: 'P', help: 'where to keep the store' },
   ],
@@ -38,8 +45,21 @@ const create: Command = {
     const { createVault } = await api();
     const backend = ctx.flags.str('backend');
     const path = ctx.flags.str('path');
+    const encrypt = ctx.flags.bool('encrypt');
+    if (encrypt && backend !== undefined && backend !== 'log') {
+      throw vfsError('EINVAL', undefined, `vault create: encryption is available on the log backend only (not ${backend}): use --backend log`);
+    }
+    let passphrase: string | undefined;
+    if (encrypt) {
+      const { passphraseFor } = await import('../passphrase.js');
+      passphrase = await passphraseFor(ctx, 'passphrase for the new vault: ');
+      if (ctx.env.AVFS_PASSPHRASE === undefined || ctx.env.AVFS_PASSPHRASE === '') {
+        if ((await passphraseFor(ctx, 'again: ')) !== passphrase) throw vfsError('EPASSPHRASE', undefined, 'the two passphrases differ');
+      }
+    }
     const v = await createVault(ctx.args[0], {
       home: ctx.home,
+      ...(encrypt ? { encrypt, passphrase } : {}),
       ...(backend !== undefined ? { backend } : {}),
       ...(path !== undefined ? { path } : {}),
       ...(ctx.actor !== undefined ? { actor: ctx.actor } : {}),
