@@ -19,8 +19,11 @@ export function readLogSettings(opts: OpenOptions): LogSettings {
   const r = new SettingsReader('backend.log', opts.settings);
   const s: LogSettings = {
     noSync: r.bool('no_sync', false),
-    checkpointBytes: r.bytes('checkpoint_bytes', 64 * 1024 * 1024),
-    inlineMax: r.bytes('inline_max', 1024),
+    // Bounds what an open replays; each checkpoint costs a write of the whole index.
+    checkpointBytes: r.bytes('checkpoint_bytes', 32 * 1024 * 1024),
+    // Below a disk block, a value costs no more in the log than in a chunk file, and inline it
+    // needs no second flush at commit; above it, the index would hold too much in memory.
+    inlineMax: r.bytes('inline_max', 4096),
     chunkFileBytes: r.bytes('chunk_file_bytes', 1024 * 1024 * 1024),
     lockTimeoutMs: r.int('lock_timeout_ms', 60_000, 0),
   };
