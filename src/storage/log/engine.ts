@@ -405,7 +405,11 @@ class LogEngine implements Engine, ValueSource {
 
   async stats(): Promise<EngineStats> {
     this.live();
-    this.refresh(false);
+    try {
+      this.refresh(false);
+    } catch (e) {
+      throw fromFs(e, this.path);
+    }
     const entries: Partial<Record<Collection, number>> = {};
     for (const [c, t] of this.trees) entries[c as Collection] = t.size;
     let logBytes = 0;
