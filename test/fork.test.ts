@@ -17,8 +17,8 @@ import { EMPTY_HASH, readContent } from '../src/content/chunks.js';
 import { ROOT_INO, decodeJson, readU64, type OpRecord } from '../src/core/records.js';
 import { cliHome } from './helpers/cli.js';
 
-type Kind = 'sqlite' | 'lmdb' | 'memory';
-const SUFFIX: Record<Kind, string> = { sqlite: '.avfs', lmdb: '.lmdb', memory: '' };
+type Kind = 'sqlite' | 'lmdb' | 'log' | 'memory';
+const SUFFIX: Record<Kind, string> = { sqlite: '.avfs', lmdb: '.lmdb', log: '.log', memory: '' };
 
 interface Node {
   path: string;
@@ -137,6 +137,9 @@ const PAIRS: [Kind, Kind][] = [
   ['sqlite', 'lmdb'],
   ['lmdb', 'sqlite'],
   ['memory', 'sqlite'],
+  ['log', 'log'],
+  ['sqlite', 'log'],
+  ['log', 'lmdb'],
 ];
 
 for (const [from, to] of PAIRS) {

@@ -45,6 +45,7 @@ import { LogReadTx, LogWriteTx, type Pending, type ValueSource } from './tx.js';
 import { FileLock } from './lock.js';
 
 const locks = new LockRegistry(() => new Mutex());
+const PROBE = Buffer.alloc(1);
 
 /** Generations present in the folder, by kind. */
 function listGens(dir: string): { ckpts: number[]; logs: number[] } {
@@ -182,6 +183,9 @@ class LogEngine implements Engine, ValueSource {
           return;
         }
       }
+      // One byte read past what we applied: nothing there (the usual case) costs one pread.
+      // (A writer looks at the size too: a log cut below what was committed must not be appended to.)
+      if (!locked && fs.readSync(this.logFd, PROBE, 0, 1, this.applied) === 0) return;
       const size = fs.fstatSync(this.logFd).size;
       if (size === this.applied) return;
       if (size < this.applied) throw corrupt(this.path, `${logName(this.gen)} shrank below what was committed`);
