@@ -33,9 +33,7 @@ import {
   isRef,
   logName,
   parseRecord,
-  sum8,
   validRecordAfter,
-  type Ref,
   type Value,
 } from './format.js';
 import { Staged, newTree, type Trees } from './index.js';
@@ -429,6 +427,7 @@ class LogEngine implements Engine, ValueSource {
         log_bytes: logBytes,
         chunk_files: ids.length,
         chunk_bytes: ids.reduce((s, id) => s + this.chunks.size(id), 0),
+        checkpoints_written: this.checkpoints,
         checkpoint_bytes: this.settings.checkpointBytes,
         inline_max: this.settings.inlineMax,
         encrypted: this.cipher.encrypted,
