@@ -238,7 +238,7 @@ console.log('ok');
       const store = path.join(dir, 'v.log');
       const e = await open(store, true);
       await e.write(async (tx) => {
-        for (let i = 0; i < 5; i++) await tx.put('chunks', k(`c${i}`), Buffer.alloc(4000, i + 1));
+        for (let i = 0; i < 5; i++) await tx.put('chunks', k(`c${i}`), Buffer.alloc(5000, i + 1));
         await tx.put('meta', k('m'), k('some value'));
       });
       await e.compact();
@@ -248,7 +248,7 @@ console.log('ok');
         b[at] ^= 0x40;
         fs.writeFileSync(file, b);
       };
-      flip(path.join(store, 'chunks-000001'), 4000 * 2 + 17);
+      flip(path.join(store, 'chunks-000001'), 5000 * 2 + 17);
       const p1 = await e.check();
       assert.equal(p1.length, 1, p1.join('; '));
       assert.match(p1[0], /chunks-000001: checksum mismatch/);
