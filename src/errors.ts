@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   EVERSION: 'unsupported vault format version',
   EBACKEND: 'unknown or unavailable backend',
   ECONFLICT: 'version conflict',
+  EPASSPHRASE: 'missing or wrong passphrase',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -28,7 +28,7 @@ function run(vaultPath: string, prefix: string): Promise<{ code: number | null; 
   });
 }
 
-for (const kind of ['sqlite', 'lmdb'] as const) {
+for (const kind of ['sqlite', 'lmdb', 'log'] as const) {
   describe(`concurrent writers on ${kind}`, () => {
     let dir: string;
     before(() => {

@@ -16,8 +16,8 @@ import { decodeJson, readU64, type OpRecord } from '../src/core/records.js';
 import { cliHome } from './helpers/cli.js';
 import { dump, tree } from './helpers/tree.js';
 
-type Kind = 'sqlite' | 'lmdb' | 'memory';
-const SUFFIX: Record<Kind, string> = { sqlite: '.avfs', lmdb: '.lmdb', memory: '' };
+type Kind = 'sqlite' | 'lmdb' | 'log' | 'memory';
+const SUFFIX: Record<Kind, string> = { sqlite: '.avfs', lmdb: '.lmdb', log: '.log', memory: '' };
 
 async function rows(e: Engine, coll: Collection): Promise<Buffer[]> {
   return e.read(async (tx) => {
@@ -91,6 +91,9 @@ const PAIRS: [Kind, Kind][] = [
   ['sqlite', 'lmdb'],
   ['lmdb', 'sqlite'],
   ['memory', 'sqlite'],
+  ['log', 'log'],
+  ['sqlite', 'log'],
+  ['log', 'lmdb'],
 ];
 
 for (const [from, to] of PAIRS) {

@@ -26,6 +26,8 @@ storageSuite('memory', factory('memory', false, false));
 storageSuite('sqlite', factory('sqlite', true, true));
 // A 1 MiB initial map, so the 2 MiB values and the multi-process writes must grow it.
 storageSuite('lmdb', factory('lmdb', true, true, { map_size: '1MiB' }));
+// A small checkpoint threshold, so the suite's writes cross several generations.
+storageSuite('log', factory('log', true, true, { checkpoint_bytes: '64KiB' }));
 
 describe('engine settings', () => {
   const withDir = async (fn: (dir: string) => Promise<void>) => {
@@ -38,13 +40,13 @@ describe('engine settings', () => {
   };
   const refused = (code: string) => (e: unknown) => isVfsError(e) && e.code === code;
 
-  for (const kind of ['sqlite', 'lmdb'] as const) {
+  for (const kind of ['sqlite', 'lmdb', 'log'] as const) {
     it(`${kind}: refuses unknown and malformed settings`, () =>
       withDir(async (dir) => {
         const open = (settings: Record<string, unknown>) => openEngine(kind, { path: storePath(dir, kind), create: true, settings });
         await assert.rejects(open({ no_such_setting: 1 }), refused('EINVAL'));
         await assert.rejects(open(kind === 'sqlite' ? { synchronous: 'sometimes' } : { no_sync: 'maybe' }), refused('EINVAL'));
-        await assert.rejects(open(kind === 'sqlite' ? { mmap_size: 'lots' } : { map_size: 'lots' }), refused('EINVAL'));
+        await assert.rejects(open(kind === 'sqlite' ? { mmap_size: 'lots' } : kind === 'lmdb' ? { map_size: 'lots' } : { checkpoint_bytes: 'lots' }), refused('EINVAL'));
       }));
 
     it(`${kind}: opens read-only, reads, and refuses writes with EROFS`, () =>

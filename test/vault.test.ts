@@ -32,14 +32,15 @@ describe('vaults', () => {
   });
 
   it('registers, lists, switches and deletes named vaults on each backend', async () => {
-    for (const backend of ['sqlite', 'lmdb', 'memory']) {
+    for (const backend of ['sqlite', 'lmdb', 'log', 'memory']) {
       const v = await createVault(`v-${backend}`, { home, backend });
       assert.equal(v.backend, backend);
       await v.close();
     }
     assert.equal(await code(createVault('v-sqlite', { home })), 'EEXIST');
     const names = listVaults({ home }).map((l) => `${l.name}:${l.backend}${l.current ? '*' : ''}`);
-    assert.deepEqual(names, ['default:sqlite*', 'v-lmdb:lmdb', 'v-memory:memory', 'v-sqlite:sqlite']);
+    assert.deepEqual(names, ['default:sqlite*', 'v-lmdb:lmdb', 'v-log:log', 'v-memory:memory', 'v-sqlite:sqlite']);
+    assert.ok(listVaults({ home }).find((l) => l.name === 'v-log')!.path.endsWith('/v-log.log'), 'a log vault is a NAME.log folder');
     useVault('v-lmdb', { home });
     const cur = await openVault(undefined, { home });
     assert.equal(cur.backend, 'lmdb', 'backend detected from the registry');
@@ -59,7 +60,7 @@ describe('vaults', () => {
   });
 
   it('detects the backend of a vault opened by path', async () => {
-    for (const [backend, file] of [['sqlite', 'd.avfs'], ['lmdb', 'd.lmdb']] as const) {
+    for (const [backend, file] of [['sqlite', 'd.avfs'], ['lmdb', 'd.lmdb'], ['log', 'd.log']] as const) {
       const p = join(dir, file);
       await (await createVault(p, { backend, home })).close();
       const v = await openVault(p, { home });

@@ -14,7 +14,7 @@ import type { Usage } from '../core/scope.js';
 import { currentSeq, resolvePoint, type Point } from '../history/at.js';
 import { finishFork, rebuildCurrent, streamInto, trimAfter, trimMeta, type Reader } from '../history/fork.js';
 import { dropOrphanAttrs } from '../tags/rows.js';
-import { openVault } from './open.js';
+import { openVault, passphraseOf } from './open.js';
 import type { Vault } from './vault.js';
 
 export interface ForkOptions {
@@ -26,6 +26,8 @@ export interface ForkOptions {
   home?: string;
   /** Name recorded in the fork's `vault.fork` operation. */
   actor?: string;
+  /** Passphrase of an encrypted source (default: $AVFS_PASSPHRASE); a copy stays encrypted with it. */
+  passphrase?: string;
 }
 
 export interface ForkResult {
@@ -66,15 +68,15 @@ export async function forkVault(src: string | Vault, dst: string, opts: ForkOpti
     name = dst;
   }
   if (opts.backend !== undefined && !isEngineKind(opts.backend)) {
-    throw vfsError('EBACKEND', undefined, `unknown backend "${opts.backend}" (choose sqlite or lmdb)`);
+    throw vfsError('EBACKEND', undefined, `unknown backend "${opts.backend}" (choose sqlite, lmdb or log)`);
   }
-  if (opts.backend === 'memory') throw vfsError('EINVAL', undefined, 'vault fork: a fork into the memory backend would be gone at once (choose sqlite or lmdb)');
+  if (opts.backend === 'memory') throw vfsError('EINVAL', undefined, 'vault fork: a fork into the memory backend would be gone at once (choose sqlite, lmdb or log)');
 
   const owned = typeof src === 'string';
-  const source = typeof src === 'string' ? await openVault(src, { home, ...(opts.actor !== undefined ? { actor: opts.actor } : {}) }) : src;
+  const source = typeof src === 'string' ? await openVault(src, { home, ...(opts.actor !== undefined ? { actor: opts.actor } : {}), ...(opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {}) }) : src;
   try {
     const backend = opts.backend ?? (source.backend === 'memory' ? reg.defaultBackend : source.backend);
-    if (!isEngineKind(backend) || backend === 'memory') throw vfsError('EBACKEND', undefined, `cannot fork into backend "${backend}" (choose sqlite or lmdb)`);
+    if (!isEngineKind(backend) || backend === 'memory') throw vfsError('EBACKEND', undefined, `cannot fork into backend "${backend}" (choose sqlite, lmdb or log)`);
     const path = name ? reg.defaultPath(name, backend) : resolveHost(dst);
     if (existsSync(path)) throw vfsError('EEXIST', path, 'something already exists here');
     const from = source.name ?? source.path;
@@ -94,7 +96,8 @@ export async function forkVault(src: string | Vault, dst: string, opts: ForkOpti
       let usage: Usage | undefined;
       if (method === 'copy') {
         await source.engine.copyTo!(tmp);
-        engine = await openEngine(backend, { path: tmp, create: false, settings });
+        const passphrase = passphraseOf(opts);
+        engine = await openEngine(backend, { path: tmp, create: false, settings, ...(passphrase !== undefined ? { passphrase } : {}) });
         const dstEngine = engine;
         const last = await engine.read(currentSeq);
         seq = point?.seq ?? last;

@@ -22,7 +22,7 @@ import { META_USAGE, type Usage } from '../core/scope.js';
 import { ftsWords } from '../text/tokenize.js';
 import { indexStatus, rebuild } from '../search/indexer.js';
 import { search } from './search.js';
-import { UNSYNCED } from './open.js';
+import { UNSYNCED, passphraseOf } from './open.js';
 import type { Vault } from './vault.js';
 
 export interface MigrateProgress {
@@ -46,6 +46,10 @@ export interface MigrateOptions {
   /** Aborting stops the migrate (ECANCELED) and removes the partial store; nothing is registered. */
   signal?: AbortSignal;
   onProgress?: (p: MigrateProgress) => void;
+  /** Passphrase of an encrypted source, and of the target with `encrypt` (default: $AVFS_PASSPHRASE). */
+  passphrase?: string;
+  /** Encrypt the new store with the passphrase (log backend only). Without it the copy is not encrypted. */
+  encrypt?: boolean;
 }
 
 export interface MigrateResult {
@@ -83,7 +87,7 @@ const YIELD_EVERY = 512;
 const backendList = (): string => ENGINE_KINDS.filter((k) => k !== 'memory').join(', ');
 
 /** Open SRC (a name, a path, or an open Vault, left open) for reading only. */
-async function openSource(src: string | Vault, reg: Registry): Promise<Source> {
+async function openSource(src: string | Vault, reg: Registry, passphrase: string | undefined): Promise<Source> {
   if (typeof src !== 'string') {
     return { engine: src.engine, record: src.record, ...(src.name !== undefined ? { name: src.name } : {}), path: src.path, close: async () => {} };
   }
@@ -93,7 +97,7 @@ async function openSource(src: string | Vault, reg: Registry): Promise<Source> {
   }
   if (!existsSync(ref.path)) throw vfsError('ENOVAULT', ref.path, ref.name ? `vault "${ref.name}" is registered but its store is missing` : 'no vault here');
   const kind = ref.backend ?? detectBackend(ref.path);
-  const { engine, record } = await openStore(ref.path, kind, reg.settingsFor(kind), true);
+  const { engine, record } = await openStore(ref.path, kind, reg.settingsFor(kind), { readOnly: true, ...(passphrase !== undefined ? { passphrase } : {}) });
   return { engine, record, ...(ref.name !== undefined ? { name: ref.name } : {}), path: ref.path, close: () => engine.close() };
 }
 
@@ -187,9 +191,14 @@ export async function migrateVault(src: string | Vault, opts: MigrateOptions): P
   const home = opts.home ?? avfsHome();
   const reg = new Registry(home);
   if (opts.name !== undefined && reg.has(opts.name)) throw vfsError('EEXIST', undefined, `a vault named "${opts.name}" already exists`);
+  const passphrase = passphraseOf(opts);
+  if (opts.encrypt) {
+    if (backend !== 'log') throw vfsError('EINVAL', undefined, `vault migrate: encryption is available on the log backend only (not ${backend})`);
+    if (passphrase === undefined) throw vfsError('EPASSPHRASE', undefined, 'an encrypted vault needs a passphrase: set AVFS_PASSPHRASE or enter it when asked');
+  }
   stopIfAborted(opts.signal);
 
-  const source = await openSource(src, reg);
+  const source = await openSource(src, reg, passphrase);
   try {
     if (opts.name === undefined && typeof src !== 'string' && src.path === ':memory:') {
       throw vfsError('EINVAL', undefined, 'vault migrate: an in-memory vault has no name to derive one from (give a name)');
@@ -208,7 +217,12 @@ export async function migrateVault(src: string | Vault, opts: MigrateOptions): P
     try {
       // Commits not flushed one by one: a store that is not complete is thrown away whatever
       // happens to it, and sync() below makes the complete one durable before it is put in place.
-      engine = await openEngine(backend, { path: tmp, create: true, settings: { ...reg.settingsFor(backend), ...UNSYNCED[backend] } });
+      engine = await openEngine(backend, {
+        path: tmp,
+        create: true,
+        settings: { ...reg.settingsFor(backend), ...UNSYNCED[backend] },
+        ...(opts.encrypt ? { passphrase } : {}),
+      });
       const dst = engine;
       const progress: MigrateProgress = { phase: 'copy', entries: 0, totalEntries: 0, bytes: 0 };
       const tick = async (bytes: number): Promise<void> => {

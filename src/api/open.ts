@@ -25,12 +25,21 @@ export interface OpenVaultOptions {
    * the process loses nothing committed; a power cut may lose what was not synced.
    */
   syncEachWrite?: boolean;
+  /** Passphrase of an encrypted (log) vault; default: $AVFS_PASSPHRASE. */
+  passphrase?: string;
+}
+
+/** The passphrase to open with: the option, else $AVFS_PASSPHRASE (empty counts as none). */
+export function passphraseOf(opts: { passphrase?: string }): string | undefined {
+  const p = opts.passphrase ?? process.env.AVFS_PASSPHRASE;
+  return p === '' ? undefined : p;
 }
 
 /** Engine settings that stop flushing each commit (see syncEachWrite; migrate builds its store so). */
 export const UNSYNCED: Record<string, Record<string, unknown>> = {
   sqlite: { synchronous: 'normal' },
   lmdb: { no_sync: true },
+  log: { no_sync: true },
 };
 
 /**
@@ -65,23 +74,34 @@ export async function openVault(ref?: string, opts: OpenVaultOptions = {}): Prom
   const { engine, record } =
     kind === 'memory'
       ? await createStore('', 'memory', {}, actor)
-      : await openStore(found.path, kind, { ...reg.settingsFor(kind), ...(opts.syncEachWrite === false ? UNSYNCED[kind] : {}) });
+      : await openStore(found.path, kind, { ...reg.settingsFor(kind), ...(opts.syncEachWrite === false ? UNSYNCED[kind] : {}) }, { passphrase: passphraseOf(opts) });
   const v = new Vault(engine, record, found.path, found.name, actor);
   if (opts.restoreCwd) v.cwd = getCwd(home, found.path);
   return v;
 }
 
 export interface CreateVaultOptions extends OpenVaultOptions {
-  /** Store the vault here instead of $AVFS_HOME/vaults/NAME.avfs (or .lmdb). */
+  /** Store the vault here instead of $AVFS_HOME/vaults/NAME.avfs (or .lmdb, .log). */
   path?: string;
+  /**
+   * Encrypt the store at rest with `passphrase` (or $AVFS_PASSPHRASE): the log backend only,
+   * which is chosen when no backend is given.
+   */
+  encrypt?: boolean;
 }
 
 /** Create a vault: by name (registered in the config) or by path (not registered). */
 export async function createVault(nameOrPath: string, opts: CreateVaultOptions = {}): Promise<Vault> {
   const home = opts.home ?? avfsHome();
   const reg = new Registry(home);
-  const backend = opts.backend ?? reg.defaultBackend;
-  if (!isEngineKind(backend)) throw vfsError('EBACKEND', undefined, `unknown backend "${backend}" (choose sqlite, lmdb or memory)`);
+  const backend = opts.backend ?? (opts.encrypt ? 'log' : reg.defaultBackend);
+  let passphrase: string | undefined;
+  if (opts.encrypt) {
+    if (backend !== 'log') throw vfsError('EINVAL', undefined, `encryption is available on the log backend only (not ${backend}): use --backend log`);
+    passphrase = passphraseOf(opts);
+    if (passphrase === undefined) throw vfsError('EPASSPHRASE', undefined, 'an encrypted vault needs a passphrase: set AVFS_PASSPHRASE or enter it when asked');
+  }
+  if (!isEngineKind(backend)) throw vfsError('EBACKEND', undefined, `unknown backend "${backend}" (choose sqlite, lmdb, log or memory)`);
   const actor = opts.actor;
   const byPath = looksLikePath(nameOrPath);
   let name: string | undefined;
@@ -94,7 +114,7 @@ export async function createVault(nameOrPath: string, opts: CreateVaultOptions =
     name = nameOrPath;
     path = opts.path ? resolveHost(opts.path) : reg.defaultPath(name, backend);
   }
-  const { engine, record } = await createStore(backend === 'memory' ? '' : path, backend, reg.settingsFor(backend), actor);
+  const { engine, record } = await createStore(backend === 'memory' ? '' : path, backend, reg.settingsFor(backend), actor, passphrase);
   if (name) {
     reg.add(name, path, backend);
     reg.save();
@@ -128,7 +148,7 @@ export async function registerVault(name: string, path: string, opts: { home?: s
   if (reg.has(name)) throw vfsError('EEXIST', undefined, `a vault named "${name}" already exists`);
   const abs = resolveHost(path);
   const backend = detectBackend(abs);
-  const { engine } = await openStore(abs, backend, reg.settingsFor(backend));
+  const { engine } = await openStore(abs, backend, reg.settingsFor(backend), { passphrase: passphraseOf({}) });
   await engine.close();
   reg.add(name, abs, backend);
   reg.save();

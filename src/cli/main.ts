@@ -147,7 +147,10 @@ export async function main(argv: readonly string[], ioIn?: Partial<MainIO>): Pro
       async vault() {
         if (!vault) {
           const { openVault } = await api;
-          vault = await openVault(flags.str('vault'), { restoreCwd: true, home, ...(ctx.actor !== undefined ? { actor: ctx.actor } : {}) });
+          const { withPassphrase } = await import('./passphrase.js');
+          vault = await withPassphrase(ctx, (passphrase) =>
+            openVault(flags.str('vault'), { restoreCwd: true, home, passphrase, ...(ctx.actor !== undefined ? { actor: ctx.actor } : {}) }),
+          );
         }
         return vault;
       },

@@ -35,6 +35,7 @@ export interface MaintainResult {
 
 const NO_SHRINK: Record<string, string> = {
   lmdb: 'lmdb reuses freed pages but never shrinks its file while it may be open elsewhere; copy the vault with every process closed to shrink it',
+  log: 'log writes a checkpoint and starts an empty log; chunk files are append-only and keep freed values until the vault is copied (vault fork)',
   memory: 'a memory vault has no file to shrink',
 };
 

@@ -174,17 +174,19 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-export type EngineKind = 'sqlite' | 'lmdb' | 'memory';
-export const ENGINE_KINDS: readonly EngineKind[] = ['sqlite', 'lmdb', 'memory'];
+export type EngineKind = 'sqlite' | 'lmdb' | 'memory' | 'log';
+export const ENGINE_KINDS: readonly EngineKind[] = ['sqlite', 'lmdb', 'memory', 'log'];
 
 export interface OpenOptions {
-  /** Where the store lives (a file for sqlite, a folder for lmdb; ignored by memory). */
+  /** Where the store lives (a file for sqlite, a folder for lmdb and log; ignored by memory). */
   path: string;
   /** Create the store if it does not exist; otherwise a missing store is ENOVAULT. */
   create: boolean;
   readOnly?: boolean;
   /** Per-engine settings from the config file's [backend.NAME] section. */
   settings?: Record<string, unknown>;
+  /** Encryption at rest (log engine): creates an encrypted store, or opens one. */
+  passphrase?: string;
 }
 
 export type EngineFactory = (opts: OpenOptions) => Promise<Engine>;

@@ -19,6 +19,8 @@ export async function openEngine(kind: string, opts: OpenOptions): Promise<Engin
       return (await import('./lmdb/engine.js')).openLmdb(opts);
     case 'memory':
       return (await import('./memory/engine.js')).openMemory(opts);
+    case 'log':
+      return (await import('./log/engine.js')).openLog(opts);
     default:
       throw vfsError('EBACKEND', undefined, `unknown backend "${kind}" (choose one of: ${ENGINE_KINDS.join(', ')})`);
   }

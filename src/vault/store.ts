@@ -20,6 +20,7 @@ export function detectBackend(path: string): string {
   const st = statSync(path);
   if (st.isDirectory()) {
     if (existsSync(`${path}/data.mdb`)) return 'lmdb';
+    if (existsSync(`${path}/avfs-log`)) return 'log';
     throw vfsError('ENOTVAULT', path, 'not an agentvfs vault (a folder without a vault store in it)');
   }
   if (st.size === 0) throw vfsError('ENOTVAULT', path, 'not an agentvfs vault (empty file)');
@@ -47,13 +48,25 @@ function asVaultError(e: unknown, path: string): VfsError {
 /**
  * Open an existing vault's store; `backend` skips detection (memory, or a registered vault).
  * `readOnly`: writes are refused (EROFS) and the store is not upgraded (migrate reads its source so).
+ * `passphrase`: for an encrypted store (log engine).
  */
-export async function openStore(path: string, backend: string | undefined, settings: Record<string, unknown> = {}, readOnly = false): Promise<OpenedStore> {
+export async function openStore(
+  path: string,
+  backend: string | undefined,
+  settings: Record<string, unknown> = {},
+  opts: { readOnly?: boolean; passphrase?: string } = {},
+): Promise<OpenedStore> {
   const kind = backend ?? detectBackend(path);
   if (!isEngineKind(kind)) throw vfsError('EBACKEND', undefined, `unknown backend "${kind}"`);
   let engine: Engine;
   try {
-    engine = await openEngine(kind, { path, create: false, settings, ...(readOnly ? { readOnly } : {}) });
+    engine = await openEngine(kind, {
+      path,
+      create: false,
+      settings,
+      ...(opts.readOnly ? { readOnly: true } : {}),
+      ...(opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {}),
+    });
   } catch (e) {
     throw asVaultError(e, path);
   }
@@ -84,13 +97,14 @@ export async function createStore(
   backend: string,
   settings: Record<string, unknown> = {},
   actor?: string,
+  passphrase?: string,
 ): Promise<OpenedStore> {
-  if (!isEngineKind(backend)) throw vfsError('EBACKEND', undefined, `unknown backend "${backend}" (choose sqlite, lmdb or memory)`);
+  if (!isEngineKind(backend)) throw vfsError('EBACKEND', undefined, `unknown backend "${backend}" (choose sqlite, lmdb, log or memory)`);
   if (backend !== 'memory') {
     if (existsSync(path)) throw vfsError('EEXIST', path, 'something already exists here');
     mkdirSync(dirname(path), { recursive: true });
   }
-  const engine = await openEngine(backend, { path, create: true, settings });
+  const engine = await openEngine(backend, { path, create: true, settings, ...(passphrase !== undefined ? { passphrase } : {}) });
   const { randomUUID } = await import('node:crypto'); // only creation needs it (start-up time)
   const record: VaultRecord = { format: FORMAT_VERSION, backend, id: randomUUID(), createdMs: Date.now(), chunkSize: DEFAULT_CHUNK_SIZE };
   try {

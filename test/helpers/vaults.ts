@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { createVault, openVault, type Vault } from '../../src/index.js';
 import type { VaultFactory } from '../suites/fs.suite.js';
 
-export const STORE_NAME: Record<string, string> = { sqlite: 'v.avfs', lmdb: 'v.lmdb', memory: '' };
+export const STORE_NAME: Record<string, string> = { sqlite: 'v.avfs', lmdb: 'v.lmdb', log: 'v.log', memory: '' };
 
-export function vaultFactory(kind: 'sqlite' | 'lmdb' | 'memory'): VaultFactory {
+export function vaultFactory(kind: 'sqlite' | 'lmdb' | 'log' | 'memory'): VaultFactory {
   return {
     kind,
     persistent: kind !== 'memory',
@@ -18,7 +18,7 @@ export function vaultFactory(kind: 'sqlite' | 'lmdb' | 'memory'): VaultFactory {
   };
 }
 
-export const ENGINES = ['memory', 'sqlite', 'lmdb'] as const;
+export const ENGINES = ['memory', 'sqlite', 'lmdb', 'log'] as const;
 
 /**
  * Vaults for a suite that wants a fresh one per test: each in its own folder under one temp

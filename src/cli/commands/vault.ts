@@ -5,6 +5,7 @@ import { usageError } from '../args.js';
 import { humanBytes, plural } from '../output.js';
 import { ProgressBar } from '../progress.js';
 import { checkVaultName } from '../../vault/registry.js';
+import { vfsError } from '../../errors.js';
 import { vaultConfig, vaultStats } from './retention.js';
 
 async function api(): Promise<typeof import('../../api/open.js')> {
@@ -15,7 +16,8 @@ async function api(): Promise<typeof import('../../api/open.js')> {
 async function withVault<T>(ctx: Context, name: string | undefined, fn: (v: Vault) => Promise<T>): Promise<T> {
   if (name === undefined) return fn(await ctx.vault());
   const { openVault } = await api();
-  const v = await openVault(name, { home: ctx.home, ...(ctx.actor !== undefined ? { actor: ctx.actor } : {}) });
+  const { withPassphrase } = await import('../passphrase.js');
+  const v = await withPassphrase(ctx, (passphrase) => openVault(name, { home: ctx.home, passphrase, ...(ctx.actor !== undefined ? { actor: ctx.actor } : {}) }));
   try {
     return await fn(v);
   } finally {
@@ -24,11 +26,16 @@ async function withVault<T>(ctx: Context, name: string | undefined, fn: (v: Vaul
 }
 
 const create: Command = {
-  usage: 'vault create NAME [--backend sqlite|lmdb|memory] [--path P]',
+  usage: 'vault create NAME [--backend sqlite|lmdb|log|memory] [--path P] [--encrypt]',
   summary: 'create a vault and register it under NAME',
-  notes: ['The store goes to $AVFS_HOME/vaults/NAME.avfs (sqlite) or NAME.lmdb/ unless --path is given.'],
+  notes: [
+    'The store goes to $AVFS_HOME/vaults/NAME.avfs (sqlite), NAME.lmdb/ or NAME.log/ unless --path is given.',
+    '--encrypt (log backend, chosen when --backend is not given): the passphrase comes from',
+    'AVFS_PASSPHRASE, else it is asked for on the terminal; every later command needs it too.',
+  ],
   flags: [
-    { key: 'backend', long: 'backend', value: 'KIND', help: 'storage backend: sqlite (default), lmdb or memory' },
+    { key: 'encrypt', long: 'encrypt', help: 'encrypt the store at rest (AES-256-GCM, key from a passphrase via scrypt; log backend)' },
+    { key: 'backend', long: 'backend', value: 'KIND', help: 'storage backend: sqlite (default), lmdb, log or memory' },
     { key: 'path', long: 'path', value: 'P', help: 'where to keep the store' },
   ],
   min: 1,
@@ -39,8 +46,21 @@ const create: Command = {
     const { createVault } = await api();
     const backend = ctx.flags.str('backend');
     const path = ctx.flags.str('path');
+    const encrypt = ctx.flags.bool('encrypt');
+    if (encrypt && backend !== undefined && backend !== 'log') {
+      throw vfsError('EINVAL', undefined, `vault create: encryption is available on the log backend only (not ${backend}): use --backend log`);
+    }
+    let passphrase: string | undefined;
+    if (encrypt) {
+      const { passphraseFor } = await import('../passphrase.js');
+      passphrase = await passphraseFor(ctx, 'passphrase for the new vault: ');
+      if (ctx.env.AVFS_PASSPHRASE === undefined || ctx.env.AVFS_PASSPHRASE === '') {
+        if ((await passphraseFor(ctx, 'again: ')) !== passphrase) throw vfsError('EPASSPHRASE', undefined, 'the two passphrases differ');
+      }
+    }
     const v = await createVault(ctx.args[0], {
       home: ctx.home,
+      ...(encrypt ? { encrypt, passphrase } : {}),
       ...(backend !== undefined ? { backend } : {}),
       ...(path !== undefined ? { path } : {}),
       ...(ctx.actor !== undefined ? { actor: ctx.actor } : {}),
@@ -187,7 +207,7 @@ const fork: Command = {
   ],
   flags: [
     { key: 'snapshot', long: 'snapshot', value: 'S', help: 'fork at this point: a snapshot, an operation number or a time (default: now)' },
-    { key: 'backend', long: 'backend', value: 'KIND', help: 'backend of the new vault: sqlite or lmdb (default: the source\'s)' },
+    { key: 'backend', long: 'backend', value: 'KIND', help: 'backend of the new vault: sqlite, lmdb or log (default: the source\'s)' },
   ],
   min: 2,
   max: 2,
@@ -208,7 +228,7 @@ const fork: Command = {
 };
 
 const migrate: Command = {
-  usage: 'vault migrate SRC --to BACKEND [--name DST] [--path P]',
+  usage: 'vault migrate SRC --to BACKEND [--name DST] [--path P] [--encrypt]',
   summary: 'copy a vault whole into a new store on another backend, verify it, and register it',
   notes: [
     'SRC is a name or a path; it is only read and stays as it is. DST (default SRC-BACKEND) must not exist.',
@@ -217,11 +237,14 @@ const migrate: Command = {
     '(entry counts and hashes of every collection, one search) before DST is registered; on a mismatch,',
     'an error or Ctrl-C nothing is registered and the partial store is removed.',
     'After checking DST, `avfs vault use DST` switches to it and `avfs vault delete SRC --force` drops the old store.',
+    '--encrypt (--to log): the new store is encrypted with the passphrase ($AVFS_PASSPHRASE or asked for);',
+    'without it the copy is not encrypted, even when SRC is.',
   ],
   flags: [
     { key: 'to', long: 'to', value: 'BACKEND', help: 'backend of the new store, any but memory (required)' },
     { key: 'name', long: 'name', value: 'DST', help: 'name to register the migrated vault under (default: SRC-BACKEND)' },
     { key: 'path', long: 'path', value: 'P', help: 'where to keep the new store (default: under $AVFS_HOME/vaults)' },
+    { key: 'encrypt', long: 'encrypt', help: 'encrypt the new store at rest (log backend; passphrase as for vault create)' },
   ],
   min: 1,
   max: 1,
@@ -230,6 +253,13 @@ const migrate: Command = {
     if (to === undefined) throw usageError('vault migrate: --to BACKEND is required (the backend to move the vault to)');
     const name = ctx.flags.str('name');
     const path = ctx.flags.str('path');
+    const encrypt = ctx.flags.bool('encrypt');
+    let passphrase: string | undefined;
+    if (encrypt) {
+      if (to !== 'log') throw vfsError('EINVAL', undefined, `vault migrate: encryption is available on the log backend only (not ${to})`);
+      const { passphraseFor } = await import('../passphrase.js');
+      passphrase = await passphraseFor(ctx, 'passphrase for the new store: ');
+    }
     const { migrateVault } = await import('../../api/migrate.js');
     // Ctrl-C or a TERM stops the copy; migrateVault then removes the partial store.
     const ac = new AbortController();
@@ -245,6 +275,7 @@ const migrate: Command = {
         to,
         home: ctx.home,
         signal: ac.signal,
+        ...(encrypt ? { encrypt, passphrase } : {}),
         ...(name !== undefined ? { name } : {}),
         ...(path !== undefined ? { path } : {}),
         ...(tty

@@ -43,12 +43,15 @@ export interface StorageFactory {
 
 /** Where a store of this kind lives in a test folder; factories and child processes use it. */
 export function storePath(dir: string, kind: EngineKind): string {
-  return path.join(dir, kind === 'lmdb' ? 'vault.lmdb' : 'vault.avfs');
+  return path.join(dir, kind === 'lmdb' ? 'vault.lmdb' : kind === 'log' ? 'vault.log' : 'vault.avfs');
 }
 
 /** The file holding the data, for tests that damage it. */
 function dataFile(dir: string, kind: EngineKind): string {
-  return kind === 'lmdb' ? path.join(storePath(dir, kind), 'data.mdb') : storePath(dir, kind);
+  if (kind === 'lmdb') return path.join(storePath(dir, kind), 'data.mdb');
+  // The log engine's log drops a torn tail by design; its chunk file has nothing to drop.
+  if (kind === 'log') return path.join(storePath(dir, kind), 'chunks-000001');
+  return storePath(dir, kind);
 }
 
 const COUNTER = b(...Buffer.from('counter'));
@@ -523,10 +526,10 @@ export function storageSuite(name: string, factory: StorageFactory): void {
           ['a text file as the store', (dir) => fs.writeFileSync(storePath(dir, kind), text)],
           ['a tiny file as the store', (dir) => fs.writeFileSync(storePath(dir, kind), 'hi\n')],
         ];
-        if (kind === 'lmdb') {
+        if (kind === 'lmdb' || kind === 'log') {
           const inFolder = (data: Buffer | string) => (dir: string) => {
             fs.mkdirSync(storePath(dir, kind));
-            fs.writeFileSync(dataFile(dir, kind), data);
+            fs.writeFileSync(kind === 'log' ? path.join(storePath(dir, kind), 'avfs-log') : dataFile(dir, kind), data);
           };
           plants.push(['random data.mdb', inFolder(random)], ['text data.mdb', inFolder(text)], ['tiny data.mdb', inFolder('hi\n')]);
           plants.push(['a folder of other files', (dir) => {
