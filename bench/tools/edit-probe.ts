@@ -4,7 +4,8 @@
 // them; medians over the rounds, and ratios vault ÷ host.
 //
 //   node [--cpu-prof --cpu-prof-dir=DIR] dist/bench/tools/edit-probe.js [ls|overwrite|both]
-//        [--engines sqlite,lmdb] [--files 10000] [--big-mib 100] [--rounds 15] [--only-vault]
+//        [--engines sqlite,lmdb] [--files 10000] [--big-mib 100] [--rounds 15] [--only-vault] [--write]
+// --write also writes the table to bench/results/edit-probe.md (with the date and load average).
 //
 // ls:        readdir of a flat folder of --files files (host: fs.promises.readdir; vault:
 //            vault.readdir), the bench's "flat ls".
@@ -14,8 +15,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createVault, type Vault } from '../../src/index.js';
 import { median, now } from '../timing.js';
@@ -28,6 +30,7 @@ const { values, positionals } = parseArgs({
     'big-mib': { type: 'string' },
     rounds: { type: 'string' },
     'only-vault': { type: 'boolean' },
+    write: { type: 'boolean' },
   },
 });
 const what = positionals[0] ?? 'both';
@@ -117,13 +120,34 @@ async function main(): Promise<void> {
     }
     const host = times.get('host');
     const ms = (x: number) => `${(x * 1000).toFixed(2)} ms`;
+    const rows: string[] = [];
     for (const phase of ['ls', 'overwrite'] as const) {
       if ((phase === 'ls' && what === 'overwrite') || (phase === 'overwrite' && what === 'ls')) continue;
       for (const s of sides) {
-        const m = median(times.get(s.name)![phase]);
-        const ratio = host && s.name !== 'host' ? ` ${(m / median(host[phase])).toFixed(2)}x host` : '';
-        console.log(`${phase.padEnd(9)} ${s.name.padEnd(6)} median ${ms(m)} min ${ms(Math.min(...times.get(s.name)![phase]))}${ratio}`);
+        const t = times.get(s.name)![phase];
+        const m = median(t);
+        const ratio = host && s.name !== 'host' ? `${(m / median(host[phase])).toFixed(2)}×` : '';
+        const minRatio = host && s.name !== 'host' ? `${(Math.min(...t) / Math.min(...host[phase])).toFixed(2)}×` : '';
+        console.log(`${phase.padEnd(9)} ${s.name.padEnd(6)} median ${ms(m)} min ${ms(Math.min(...t))}${ratio ? ` ${ratio} host (fastest runs ${minRatio})` : ''}`);
+        rows.push(`| ${phase} | ${s.name} | ${ms(m)} | ${ms(Math.min(...t))} | ${ratio || '—'} | ${minRatio || '—'} |`);
       }
+    }
+    if (values.write) {
+      const out = join(dirname(fileURLToPath(import.meta.url)), '../../../bench/results/edit-probe.md');
+      const md = [
+        '# Issue 12 rows, interleaved',
+        '',
+        `${new Date().toISOString()} · load average ${loadavg().map((l) => l.toFixed(2)).join(', ')} (2 cores) · ${rounds} rounds`,
+        '',
+        `\`node dist/bench/tools/edit-probe.js ${process.argv.slice(2).join(' ')}\`: each round times host, then every engine (the order reversed every other round). ls: readdir of a flat folder of ${files} files (host fs.promises.readdir, vault.readdir). overwrite: one byte at a random place in the middle half of a ${(bigBytes / 1048576).toFixed(0)} MiB file (host: open, write, fsync, close; vault: vault.writeAt, one durable transaction). Ratio = vault ÷ host, of the medians and of the fastest runs.`,
+        '',
+        '| row | subject | median | fastest | ratio (medians) | ratio (fastest) |',
+        '| --- | --- | --- | --- | --- | --- |',
+        ...rows,
+        '',
+      ].join('\n');
+      writeFileSync(out, md);
+      log(`edit-probe: wrote ${out}`);
     }
   } finally {
     for (const s of sides) await s.close().catch(() => {});
