@@ -242,7 +242,7 @@ export function renderMarkdown(res: Results): string {
     '',
     ...(growth
       ? [
-          'What the first append and the first overwrite stored (agentvfs): chunks of the new content that the old content did not have, the new manifest, and the change the engine reports (bytesOnDisk: SQLite reuses its WAL file, so it often does not move; "pages in use": SQLite page_count − freelist_count, LMDB highest page used, which moves only when free pages run out).',
+          'What the first append and the first overwrite stored (agentvfs): chunks of the new content that the old content did not have, the manifests it did not have (a root and the changed leaf for a file of more than 256 chunks), and the change the engine reports (bytesOnDisk: SQLite reuses its WAL file, so it often does not move; "pages in use": SQLite page_count − freelist_count, LMDB highest page used, which moves only when free pages run out).',
           '',
           growth,
           '',

@@ -2,7 +2,8 @@
 // the middle. A single append or overwrite takes about a millisecond, which is mostly noise, so
 // each is done EDIT_REPS times (appends one after another; overwrites one chunk apart from the
 // middle on) and the median kept. For agentvfs, also what the first append and the first
-// overwrite stored: chunking should make each cost about one chunk plus a new manifest.
+// overwrite stored: chunking should make each cost about one chunk plus a new manifest (a
+// small root and one leaf for a file of more than 256 chunks).
 import { randomBytes } from 'node:crypto';
 import type { StorageSample, Subject } from './subjects/subject.js';
 import { collectGarbage, median, timed } from './timing.js';
@@ -23,7 +24,7 @@ export interface Growth {
   /** Chunks of the file's new content that the old content did not have. */
   newChunks: number;
   newChunkBytes: number;
-  /** The new manifest (32 bytes per chunk). */
+  /** Manifests of the new content that the old content did not have (a flat one, or a root and its changed leaves). */
   manifestBytes: number;
 }
 
@@ -46,7 +47,9 @@ function growth(before: StorageSample, after: StorageSample): Growth {
       newChunkBytes += len;
     }
   }
-  const g: Growth = { diskBytes: after.bytesOnDisk - before.bytesOnDisk, newChunks, newChunkBytes, manifestBytes: after.manifestBytes };
+  let manifestBytes = 0;
+  for (const [id, len] of after.manifests) if (!before.manifests.has(id)) manifestBytes += len;
+  const g: Growth = { diskBytes: after.bytesOnDisk - before.bytesOnDisk, newChunks, newChunkBytes, manifestBytes };
   if (before.usedBytes !== undefined && after.usedBytes !== undefined) g.usedBytes = after.usedBytes - before.usedBytes;
   return g;
 }

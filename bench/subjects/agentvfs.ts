@@ -3,7 +3,7 @@
 //   batch:   vault.batch() with BATCH_FILES files per transaction.
 import { join } from 'node:path';
 import { createVault, openVault, type Vault } from '../../src/index.js';
-import { chunkList } from '../../src/content/chunks.js';
+import { chunkList, manifestParts } from '../../src/content/chunks.js';
 import type { FileSpec, ListedEntry, StorageSample, Subject, SubjectSpec } from './subject.js';
 
 export const BATCH_FILES = 1000;
@@ -104,14 +104,20 @@ class AgentVfsSubject implements Subject {
     const file = await v.stat(path);
     const chunkSize = v.record.chunkSize;
     const ref = { hash: file.hash ?? '', size: file.size };
-    const list = await v.engine.read((tx) => chunkList(tx, ref, chunkSize));
+    const manifests = new Map<string, number>();
+    const list = await v.engine.read(async (tx) => {
+      if (file.size > chunkSize) {
+        for (const id of (await manifestParts(tx, Buffer.from(ref.hash, 'hex'))).manifests) manifests.set(id.toString('hex'), (await tx.get('manifests', id))?.length ?? 0);
+      }
+      return chunkList(tx, ref, chunkSize);
+    });
     const chunks = new Map<string, number>();
     list.forEach((h, i) => chunks.set(h.toString('hex'), Math.min(chunkSize, file.size - i * chunkSize)));
     return {
       bytesOnDisk: st.bytesOnDisk,
       ...(usedBytes !== undefined ? { usedBytes } : {}),
       chunks,
-      manifestBytes: file.size > chunkSize ? list.length * 32 : 0,
+      manifests,
     };
   }
 

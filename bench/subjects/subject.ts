@@ -20,9 +20,9 @@ export interface StorageSample {
   bytesOnDisk: number;
   /** Bytes the engine has in use, where it can say (SQLite: used pages x page size). */
   usedBytes?: number;
-  /** The file's content: chunk hash -> chunk length, and its manifest's length. */
+  /** The file's content: chunk hash -> chunk length, and its manifests (root and leaves): id -> length. */
   chunks: Map<string, number>;
-  manifestBytes: number;
+  manifests: Map<string, number>;
 }
 
 export type WriteMode = 'durable' | 'batch' | 'plain' | 'memory';

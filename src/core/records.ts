@@ -78,6 +78,15 @@ export function direntValue(ino: number, type: FileType): Buffer {
   return b;
 }
 
+export const DIRENT_VALUE_BYTES = 9;
+
+/** The child and type of the directory entry value at `off` in `b` (entries end to end). */
+export function direntAt(b: Buffer, off: number): { ino: number; type: FileType } {
+  const type = BYTE_TYPE.get(b[off + 8]);
+  if (type === undefined) throw new Error('malformed directory entry');
+  return { ino: readU64(b, off), type };
+}
+
 export function parseDirent(v: Buffer): { ino: number; type: FileType } {
   const type = BYTE_TYPE.get(v[8]);
   if (v.length !== 9 || type === undefined) throw new Error('malformed directory entry');

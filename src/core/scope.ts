@@ -7,7 +7,7 @@
 // at any sequence number can be rebuilt later. Inodes written in a scope are held back and
 // flushed once at the end: a batch of 1,000 files in one folder writes that folder's inode once.
 import type { Engine, ReadTx, WriteTx } from '../storage/contract.js';
-import { prefixEnd, scan } from '../storage/contract.js';
+import { rangeTexts, scan } from '../storage/contract.js';
 import { vfsError } from '../errors.js';
 import { readVaultConfig, type VaultConfig } from './vault-config.js';
 import { autoPrune } from './retention.js';
@@ -19,8 +19,9 @@ import {
   decodeJson,
   direntKey,
   direntLogKey,
-  direntName,
   direntPrefix,
+  direntAt,
+  DIRENT_VALUE_BYTES,
   direntValue,
   encodeJson,
   inodeKey,
@@ -83,14 +84,17 @@ export class ReadScope {
   async children(dirIno: number): Promise<Child[]> {
     const out: Child[] = [];
     const prefix = direntPrefix(dirIno);
-    const end = prefixEnd(prefix);
-    const PAGE = 4096;
-    let from: Buffer | undefined;
+    const PAGE = 16384;
+    let after: string | undefined;
     for (;;) {
-      const page = await this.tx.range('dirents', from ? { gt: from, lt: end, limit: PAGE } : { prefix, limit: PAGE });
-      for (const e of page) out.push({ name: direntName(e.key), ...parseDirent(e.value) });
-      if (page.length < PAGE) return out;
-      from = page[page.length - 1].key;
+      const page = await rangeTexts(this.tx, 'dirents', prefix, DIRENT_VALUE_BYTES, after === undefined ? { limit: PAGE } : { after, limit: PAGE });
+      const { texts, values } = page;
+      for (let i = 0; i < texts.length; i++) {
+        const { ino, type } = direntAt(values, i * DIRENT_VALUE_BYTES);
+        out.push({ name: texts[i], ino, type });
+      }
+      if (texts.length < PAGE) return out;
+      after = texts[texts.length - 1];
     }
   }
 }

@@ -13,7 +13,7 @@ import { vfsError } from '../errors.js';
 import type { Collection, Engine, Entry, RangeOptions, ReadTx } from '../storage/contract.js';
 import { COLLECTION_NAMES, scan } from '../storage/contract.js';
 import { BATCH, BatchWriter } from '../storage/batch.js';
-import { HASH_BYTES } from '../content/chunks.js';
+import { manifestParts } from '../content/chunks.js';
 import { PENDING_PREFIX } from '../content/pending.js';
 import { META_SEARCH } from '../core/indexing.js';
 import { META_USAGE, withWrite, type Usage, type VaultSettings } from '../core/scope.js';
@@ -196,13 +196,20 @@ export async function streamInto(tx: ReadTx, dst: Engine, seq: number, chunkSize
     if (!HANDLED.has(c)) for await (const e of scan(tx, c)) await put(c, e);
   }
   // Sorted: hex order is byte order, so each store reads and writes them in key order.
+  // A root manifest's leaves come along with it (content/chunks.ts).
+  const copied = new Set<string>();
   for (const id of [...manifests].sort()) {
-    const key = Buffer.from(id, 'hex');
-    const m = await tx.get('manifests', key);
-    if (m === undefined) continue; // damaged already in the source; check() reports it there
-    await w.put('manifests', key, m);
-    stats.manifests++;
-    for (let off = 0; off + HASH_BYTES <= m.length; off += HASH_BYTES) single.add(m.toString('hex', off, off + HASH_BYTES));
+    const parts = await manifestParts(tx, Buffer.from(id, 'hex'));
+    for (const key of parts.manifests) {
+      const hex = key.toString('hex');
+      if (copied.has(hex)) continue;
+      copied.add(hex);
+      const m = await tx.get('manifests', key);
+      if (m === undefined) continue; // damaged already in the source; check() reports it there
+      await w.put('manifests', key, m);
+      stats.manifests++;
+    }
+    for (const h of parts.chunks) single.add(h.toString('hex'));
   }
   for (const id of [...single].sort()) {
     const key = Buffer.from(id, 'hex');

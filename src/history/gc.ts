@@ -9,7 +9,7 @@
 // are removed.
 import type { Engine, ReadTx, WriteTx } from '../storage/contract.js';
 import { scan } from '../storage/contract.js';
-import { HASH_BYTES } from '../content/chunks.js';
+import { manifestParts } from '../content/chunks.js';
 import { PENDING_TTL_MS, listPendingMarkers } from '../content/pending.js';
 import { encodeJson, decodeJson, type Inode } from '../core/records.js';
 import { withWrite, type VaultSettings } from '../core/scope.js';
@@ -63,13 +63,11 @@ async function mark(tx: ReadTx, chunkSize: number): Promise<Marks> {
       return;
     }
     if (m.manifests.has(node.hash)) return;
-    m.manifests.add(node.hash);
-    const list = await tx.get('manifests', Buffer.from(node.hash, 'hex'));
-    if (list === undefined) {
-      m.missing++;
-      return;
-    }
-    for (let off = 0; off + HASH_BYTES <= list.length; off += HASH_BYTES) m.chunks.add(list.subarray(off, off + HASH_BYTES).toString('hex'));
+    // A root manifest names its leaves, which are kept with it (content/chunks.ts).
+    const parts = await manifestParts(tx, Buffer.from(node.hash, 'hex'));
+    for (const id of parts.manifests) m.manifests.add(id.toString('hex'));
+    for (const h of parts.chunks) m.chunks.add(h.toString('hex'));
+    m.missing += parts.missing.length;
   };
   for await (const e of scan(tx, 'inodes')) await markNode(e.value);
   for await (const e of scan(tx, 'inode_log')) await markNode(e.value);

@@ -5,7 +5,7 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import type { ReadTx } from '../storage/contract.js';
 import { vfsError } from '../errors.js';
-import { HASH_BYTES } from '../content/chunks.js';
+import { chunkList } from '../content/chunks.js';
 import { compilePatterns, type CompiledPattern, type PatternSpec } from './pattern.js';
 import { Matcher, scanBytes } from './matcher.js';
 
@@ -84,12 +84,17 @@ export async function readBlob(tx: ReadTx, hash: string, size: number, chunkSize
   if (size === 0) return Buffer.alloc(0);
   const id = Buffer.from(hash, 'hex');
   if (size <= chunkSize) return tx.get('chunks', id);
-  const m = await tx.get('manifests', id);
-  if (m === undefined) return undefined;
+  let list: Buffer[];
+  try {
+    list = await chunkList(tx, { hash, size }, chunkSize);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ECORRUPT') return undefined;
+    throw e;
+  }
   const out = Buffer.allocUnsafe(size);
   let off = 0;
-  for (let i = 0; i < m.length; i += HASH_BYTES) {
-    const c = await tx.get('chunks', m.subarray(i, i + HASH_BYTES));
+  for (const h of list) {
+    const c = await tx.get('chunks', h);
     if (c === undefined) return undefined;
     if (off + c.length > size) throw vfsError('ECORRUPT', undefined, `content ${hash.slice(0, 12)} holds more bytes than its size`);
     c.copy(out, off);

@@ -82,8 +82,27 @@ export interface ReadTx {
   range(coll: Collection, opts?: RangeOptions): Promise<Entry[]>;
   /** Number of entries in the range, capped by `limit` like range() (may be computed by scanning). */
   count(coll: Collection, opts?: RangeOptions): Promise<number>;
+  /**
+   * Optional, for listing big folders: what range({ prefix }) gives, for keys that are `prefix`
+   * + UTF-8 text without NUL bytes and values of exactly `valueBytes`, as the texts and the
+   * values end to end (no object per entry: better-sqlite3 spends more making a Buffer per key
+   * and value than finding them). Only keys after `prefix` + `after` when given; at most
+   * `limit`. Callers go through rangeTexts() below, which falls back to range().
+   */
+  rangeTexts?(coll: Collection, prefix: Bytes, valueBytes: number, opts?: TextRangeOptions): Promise<TextEntries>;
   /** The engine's own full-text index (present exactly when supports.fullText). */
   readonly fullText?: FullTextRead;
+}
+
+export interface TextRangeOptions {
+  after?: string;
+  limit?: number;
+}
+
+export interface TextEntries {
+  texts: string[];
+  /** texts.length values of valueBytes each, in the same order. */
+  values: Buffer;
 }
 
 export interface WriteTx extends ReadTx {
@@ -203,6 +222,23 @@ export function prefixEnd(prefix: Bytes): Buffer | undefined {
     }
   }
   return undefined;
+}
+
+/** ReadTx.rangeTexts where the engine has it, else the same answer from range(). */
+export async function rangeTexts(tx: ReadTx, coll: Collection, prefix: Bytes, valueBytes: number, opts: TextRangeOptions = {}): Promise<TextEntries> {
+  return tx.rangeTexts ? tx.rangeTexts(coll, prefix, valueBytes, opts) : rangeTextsByRange(tx, coll, prefix, valueBytes, opts);
+}
+
+export async function rangeTextsByRange(tx: ReadTx, coll: Collection, prefix: Bytes, valueBytes: number, opts: TextRangeOptions = {}): Promise<TextEntries> {
+  const limit = opts.limit ?? Infinity;
+  const page = await tx.range(coll, opts.after === undefined ? { prefix, limit } : { gt: Buffer.concat([prefix, Buffer.from(opts.after)]), prefix, limit });
+  const values = Buffer.allocUnsafe(page.length * valueBytes);
+  const texts = page.map((e, i) => {
+    if (e.value.length !== valueBytes) throw new Error(`rangeTexts: a value of ${e.value.length} bytes, expected ${valueBytes}`);
+    e.value.copy(values, i * valueBytes);
+    return e.key.toString('utf8', prefix.length);
+  });
+  return { texts, values };
 }
 
 /** Reduce RangeOptions to one lower and one upper bound (each inclusive or not). */

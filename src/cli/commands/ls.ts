@@ -18,13 +18,18 @@ interface Opts {
 
 interface Row {
   name: string;
-  st: Stat;
+  type: Stat['type'];
+  path: string;
+  /** Absent in a plain listing, which needs names and types only (-l, -t, -S and --json have it). */
+  st?: Stat;
 }
+
+const rowOf = (name: string, st: Stat): Row => ({ name, type: st.type, path: st.path, st });
 
 function sortRows(rows: Row[], o: Opts): Row[] {
   // The listing comes in name order (bytewise); a stable sort keeps it for ties.
-  if (o.byTime) rows.sort((a, b) => b.st.mtimeMs - a.st.mtimeMs);
-  else if (o.bySize) rows.sort((a, b) => b.st.size - a.st.size);
+  if (o.byTime) rows.sort((a, b) => b.st!.mtimeMs - a.st!.mtimeMs);
+  else if (o.bySize) rows.sort((a, b) => b.st!.size - a.st!.size);
   if (o.reverse) rows.reverse();
   return rows;
 }
@@ -32,10 +37,11 @@ function sortRows(rows: Row[], o: Opts): Row[] {
 function render(rows: Row[], o: Opts): string {
   const show = (s: string): string => (o.tty ? oneLine(s) : s);
   if (!o.long) return rows.map((r) => show(r.name) + '\n').join('');
-  const wl = Math.max(2, ...rows.map((r) => String(r.st.nlink).length));
-  const ws = Math.max(8, ...rows.map((r) => String(r.st.size).length));
+  const wl = Math.max(2, ...rows.map((r) => String(r.st!.nlink).length));
+  const ws = Math.max(8, ...rows.map((r) => String(r.st!.size).length));
   return rows
-    .map(({ name, st }) => {
+    .map(({ name, st: stat }) => {
+      const st = stat!;
       const link = st.type === 'symlink' ? ` -> ${show(st.target ?? '')}` : '';
       const tags = st.tags && st.tags.length > 0 ? `  [${st.tags.join(',')}]` : '';
       return `${modeString(st.type, st.mode)} ${String(st.nlink).padStart(wl)} ${String(st.size).padStart(ws)} ${shortTime(st.mtimeMs)} ${show(name)}${link}${tags}\n`;
@@ -43,19 +49,28 @@ function render(rows: Row[], o: Opts): string {
     .join('');
 }
 
-async function dirRows(vault: FileOps, abs: string, o: Opts, dots: boolean): Promise<{ rows: Row[]; subdirs: Row[] }> {
-  // Tags and metadata only for a long listing: plain ls reads nothing but the entries.
-  const so = { attrs: o.long };
-  const entries = (await vault.list(abs, so)).filter((st) => o.all || !st.name.startsWith('.'));
-  const rows = sortRows(
-    entries.map((st) => ({ name: st.name, st })),
-    o,
-  );
-  const subdirs = rows.filter((r) => r.st.type === 'directory');
+async function dirRows(vault: FileOps, abs: string, o: Opts, dots: boolean, full: boolean): Promise<{ rows: Row[]; subdirs: Row[] }> {
+  let rows: Row[];
+  if (!full && !o.long && !o.byTime && !o.bySize) {
+    // A plain listing needs names and types only: the folder's entries, no inode per entry.
+    const base = abs === '/' ? '' : abs;
+    rows = (await vault.readdir(abs)).filter((e) => o.all || !e.name.startsWith('.')).map((e) => ({ name: e.name, type: e.type, path: `${base}/${e.name}` }));
+    if (o.reverse) rows.reverse();
+  } else {
+    // Tags and metadata only for a long listing.
+    const so = { attrs: o.long };
+    const entries = (await vault.list(abs, so)).filter((st) => o.all || !st.name.startsWith('.'));
+    rows = sortRows(
+      entries.map((st) => rowOf(st.name, st)),
+      o,
+    );
+  }
+  const subdirs = rows.filter((r) => r.type === 'directory');
   if (dots) {
+    const so = { attrs: o.long };
     const self = await vault.stat(abs, so);
     const parent = await vault.stat(parentOf(abs), so);
-    rows.unshift({ name: '.', st: self }, { name: '..', st: parent });
+    rows.unshift(rowOf('.', self), rowOf('..', parent));
   }
   return { rows, subdirs };
 }
@@ -100,7 +115,7 @@ const ls: Command = {
         // A symlink operand is followed unless -l or -d asks about the link itself (GNU).
         if (st.type === 'symlink' && !o.long && !f.bool('directory')) st = await vault.stat(op).catch(() => st);
         if (st.type === 'directory' && !f.bool('directory')) dirs.push({ display: op, abs: st.path });
-        else files.push({ name: op, st });
+        else files.push(rowOf(op, st));
       } catch (e) {
         if (ctx.json) throw e; // one JSON document: the error alone
         await ctx.fail(e);
@@ -109,11 +124,11 @@ const ls: Command = {
     sortRows(files, o);
 
     if (ctx.json) {
-      const out: Stat[] = files.map((r) => r.st);
+      const out: Stat[] = files.map((r) => r.st!);
       const visit = async (abs: string): Promise<void> => {
-        const { rows, subdirs } = await dirRows(vault, abs, o, false);
-        for (const r of rows) out.push(r.st);
-        if (o.recursive) for (const d of subdirs) await visit(d.st.path);
+        const { rows, subdirs } = await dirRows(vault, abs, o, false, true);
+        for (const r of rows) out.push(r.st!);
+        if (o.recursive) for (const d of subdirs) await visit(d.path);
       };
       for (const d of dirs) await visit(d.abs);
       await ctx.printJson(out);
@@ -124,11 +139,11 @@ const ls: Command = {
     if (files.length > 0) sections.push(render(files, o));
     const headers = o.recursive || operands.length > 1;
     const visit = async (display: string, abs: string): Promise<void> => {
-      const { rows, subdirs } = await dirRows(vault, abs, o, o.all);
+      const { rows, subdirs } = await dirRows(vault, abs, o, o.all, false);
       sections.push((headers ? `${o.tty ? oneLine(display) : display}:\n` : '') + render(rows, o));
       // Write as we go, so a big recursive listing streams instead of piling up.
       if (sections.length > 64) await flush();
-      if (o.recursive) for (const d of subdirs) await visit(joinDisplay(display, d.name), d.st.path);
+      if (o.recursive) for (const d of subdirs) await visit(joinDisplay(display, d.name), d.path);
     };
     let first = true;
     const flush = async (): Promise<void> => {

@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { isVfsError } from '../../errors.js';
-import type { Collection, Engine, EngineKind, RangeOptions, WriteTx } from '../contract.js';
-import { COLLECTION_NAMES, MAX_KEY_BYTES, scan } from '../contract.js';
+import type { Collection, Engine, EngineKind, RangeOptions, ReadTx, WriteTx } from '../contract.js';
+import { COLLECTION_NAMES, MAX_KEY_BYTES, rangeTexts, scan } from '../contract.js';
 import {
   BIG_WRITES_SCRIPT,
   COUNTER_SCRIPT,
@@ -217,6 +217,43 @@ export function storageSuite(name: string, factory: StorageFactory): void {
         assert.deepEqual(await keys({ prefix: b(0xff, 0xff), reverse: true }), ['ffffff', 'ffff']);
         assert.deepEqual(await keys({ prefix: b(0x7f) }), ['7f', '7fff']);
         assert.deepEqual(await keys({ prefix: b(0x00), reverse: true, limit: 2 }), ['0001', '0000']);
+      }));
+
+    it('lists text keys under a prefix (rangeTexts) exactly as range() does, in reads and in writes', () =>
+      withStore(async (e) => {
+        const prefix = b(0, 0, 0, 0, 0, 0, 0, 7);
+        const names = ['a', 'b b', 'é', 'z'.repeat(200), '日本', 'x\u{1F600}', ...Array.from({ length: 300 }, (_, i) => `f${String(i).padStart(4, '0')}`)];
+        const val = (i: number) => Buffer.from([i >> 8, i & 0xff, 1, 2, 3, 4, 5, 6, 0x66]);
+        await e.write(async (tx) => {
+          for (const [i, n] of names.entries()) await tx.put('dirents', Buffer.concat([prefix, Buffer.from(n)]), val(i));
+          // Neighbours on both sides that must not show up.
+          await tx.put('dirents', b(0, 0, 0, 0, 0, 0, 0, 6, 0x61), val(0));
+          await tx.put('dirents', b(0, 0, 0, 0, 0, 0, 0, 8), val(0));
+        });
+        const check = async (tx: ReadTx, opts: { after?: string; limit?: number }) => {
+          const want = (await tx.range('dirents', opts.after === undefined ? { prefix, limit: opts.limit } : { prefix, gt: Buffer.concat([prefix, Buffer.from(opts.after)]), limit: opts.limit }))
+            .map((x) => [x.key.subarray(8).toString(), hex(x.value)]);
+          const got = await rangeTexts(tx, 'dirents', prefix, 9, opts);
+          assert.equal(got.values.length, got.texts.length * 9);
+          assert.deepEqual(got.texts.map((t, i) => [t, hex(got.values.subarray(i * 9, i * 9 + 9))]), want, JSON.stringify(opts));
+          return got.texts.length;
+        };
+        await e.read(async (tx) => {
+          assert.equal(await check(tx, {}), names.length);
+          assert.equal(await check(tx, { limit: 5 }), 5);
+          assert.equal(await check(tx, { after: 'f0100', limit: 50 }), 50);
+          assert.equal(await check(tx, { after: 'é' }), 1);
+          assert.equal(await check(tx, { limit: 0 }), 0);
+          assert.deepEqual((await rangeTexts(tx, 'dirents', b(0, 0, 0, 0, 0, 0, 0, 9), 9)).texts, []);
+        });
+        await e.write(async (tx) => {
+          await tx.del('dirents', Buffer.concat([prefix, Buffer.from('a')]));
+          await tx.put('dirents', Buffer.concat([prefix, Buffer.from('aa')]), val(1));
+          assert.equal(await check(tx, {}), names.length, 'a write transaction sees its own changes');
+        });
+        // A value of another size is damage, not a listing.
+        await e.write((tx) => tx.put('dirents', Buffer.concat([prefix, Buffer.from('bad')]), b(1, 2)));
+        await assert.rejects(e.read((tx) => rangeTexts(tx, 'dirents', prefix, 9)));
       }));
 
     it('returns nothing for empty ranges', () =>

@@ -2,8 +2,8 @@
 // (its snapshot lasts across awaits); a write tx runs inside transactionSync, where lmdb-js sends
 // every get and getRange without a `transaction` option to the open write transaction.
 import type { Database, Transaction } from 'lmdb';
-import type { Bytes, Collection, Entry, RangeOptions, ReadTx, WriteTx } from '../contract.js';
-import { MAX_KEY_BYTES, checkKey, emptyBounds, toBounds } from '../contract.js';
+import type { Bytes, Collection, Entry, RangeOptions, ReadTx, TextEntries, TextRangeOptions, WriteTx } from '../contract.js';
+import { MAX_KEY_BYTES, checkKey, emptyBounds, prefixEnd, toBounds } from '../contract.js';
 import { toBuffer } from '../bytes.js';
 import { fromLmdb } from './errors.js';
 import { toLmdbRange } from './range.js';
@@ -85,6 +85,32 @@ export class LmdbReadTx implements ReadTx {
       });
       for (const e of it) out.push({ key: asBuffer(e.key as Buffer), value: asBuffer(e.value) });
       return out;
+    });
+  }
+
+  /** range() without an Entry per row: each key's text and value go straight where they belong. */
+  async rangeTexts(coll: Collection, prefix: Bytes, valueBytes: number, opts: TextRangeOptions = {}): Promise<TextEntries> {
+    const db = this.db(coll);
+    const limit = opts.limit ?? Infinity;
+    const p = toBuffer(prefix);
+    const end = prefixEnd(p);
+    if (!db || limit <= 0 || p.length === 0 || end === undefined) return { texts: [], values: Buffer.alloc(0) };
+    return this.guard(() => {
+      const texts: string[] = [];
+      const parts: Uint8Array[] = [];
+      const it = db.getRange({
+        start: opts.after === undefined ? p : Buffer.concat([p, Buffer.from(opts.after)]),
+        exclusiveStart: opts.after !== undefined,
+        end,
+        ...(limit === Infinity ? {} : { limit: Math.floor(limit) }),
+        ...(this.txn ? { transaction: this.txn } : {}),
+      });
+      for (const e of it) {
+        if (e.value.length !== valueBytes) throw new Error(`rangeTexts: a value of ${e.value.length} bytes, expected ${valueBytes}`);
+        texts.push((e.key as Buffer).toString('utf8', p.length));
+        parts.push(e.value);
+      }
+      return { texts, values: Buffer.concat(parts, texts.length * valueBytes) };
     });
   }
 

@@ -44,6 +44,7 @@ export class CollectionStatements {
   readonly del: Statement;
   private ranges = new Map<string, Statement>();
   private counts = new Map<string, Statement>();
+  private textRanges = new Map<string, Statement>();
 
   constructor(
     private db: Db,
@@ -66,6 +67,26 @@ export class CollectionStatements {
         .prepare(`SELECT k, v FROM "${this.table}"${where(b)} ORDER BY k ${reverse ? 'DESC' : 'ASC'} LIMIT ?`)
         .raw(true);
       this.ranges.set(key, s);
+    }
+    return s;
+  }
+
+  /**
+   * ReadTx.rangeTexts in one row: the texts joined by NUL, the values end to end, the count and
+   * the shortest and longest value. group_concat takes the rows in the order the subquery gives
+   * them (a walk of the primary key: the plan is a co-routine over the ordered scan).
+   */
+  texts(after: boolean): Statement {
+    const key = after ? 'gt' : 'ge';
+    let s = this.textRanges.get(key);
+    if (!s) {
+      s = this.db
+        .prepare(
+          `SELECT group_concat(CAST(substr(k, ?) AS TEXT), char(0)), unhex(group_concat(hex(v), '')), count(*), min(length(v)), max(length(v)) ` +
+            `FROM (SELECT k, v FROM "${this.table}" WHERE k ${after ? '>' : '>='} ? AND k < ? ORDER BY k LIMIT ?)`,
+        )
+        .raw(true);
+      this.textRanges.set(key, s);
     }
     return s;
   }

@@ -2,8 +2,8 @@
 // BEGIN; these only run statements, and refuse to once the transaction is over (a tx used after
 // its callback returned would otherwise write outside any transaction).
 import type Database from 'better-sqlite3';
-import type { Bytes, Collection, Entry, FullTextWrite, RangeOptions, ReadTx, WriteTx } from '../contract.js';
-import { MAX_KEY_BYTES, checkKey, emptyBounds, toBounds } from '../contract.js';
+import type { Bytes, Collection, Entry, FullTextWrite, RangeOptions, ReadTx, TextEntries, TextRangeOptions, WriteTx } from '../contract.js';
+import { MAX_KEY_BYTES, checkKey, emptyBounds, prefixEnd, rangeTextsByRange, toBounds } from '../contract.js';
 import { vfsError } from '../../errors.js';
 import { toBuffer } from '../bytes.js';
 import { fromSqlite, isBusy, whileBusy } from './errors.js';
@@ -84,6 +84,23 @@ export class SqliteReadTx implements ReadTx {
     if (!st || limit === 0 || emptyBounds(b)) return [];
     const rows = await this.run(() => st.range(b, opts.reverse === true).all(...rangeParams(b, limit)) as [Buffer, Buffer][]);
     return rows.map(([key, value]) => ({ key, value }));
+  }
+
+  async rangeTexts(coll: Collection, prefix: Bytes, valueBytes: number, opts: TextRangeOptions = {}): Promise<TextEntries> {
+    const st = this.table(coll);
+    const end = prefixEnd(prefix);
+    const limit = sqlLimit(opts.limit);
+    if (!st || limit === 0) return { texts: [], values: Buffer.alloc(0) };
+    if (prefix.length === 0 || end === undefined) return rangeTextsByRange(this, coll, prefix, valueBytes, opts);
+    const p = toBuffer(prefix);
+    const from = opts.after === undefined ? p : Buffer.concat([p, Buffer.from(opts.after)]);
+    const row = await this.run(() => st.texts(opts.after !== undefined).get(p.length + 1, from, end, limit) as [string | null, Buffer | null, number, number | null, number | null]);
+    const [joined, values, n, shortest, longest] = row;
+    if (n === 0) return { texts: [], values: Buffer.alloc(0) };
+    if (shortest !== valueBytes || longest !== valueBytes) throw new Error(`rangeTexts: values of ${shortest}-${longest} bytes, expected ${valueBytes}`);
+    const texts = (joined ?? '').split('\0');
+    if (texts.length !== n || values === null || values.length !== n * valueBytes) throw new Error('rangeTexts: a key holds a NUL byte');
+    return { texts, values };
   }
 
   async count(coll: Collection, opts: RangeOptions = {}): Promise<number> {
