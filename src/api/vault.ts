@@ -15,7 +15,7 @@ import type { HistoryEntry, Version } from '../history/versions.js';
 import type { Snapshot } from '../history/snapshots.js';
 import type { OpRecord } from '../core/records.js';
 import type { Stat } from './types.js';
-import type { TransferOptions } from './transfer.js';
+import type { ExportOptions, ExportResult, TransferOptions } from './transfer.js';
 import type { CheckResult, TransferResult } from './types.js';
 import type { VaultFs } from './fs/vault-fs.js';
 import { lazyFacade } from './fs/lazy.js';
@@ -159,8 +159,11 @@ export class Vault extends FileOps {
     return importTree(this, (fn) => this.batch(fn), hostPath, vaultPath, opts);
   }
 
-  /** Copy a vault file or folder (with `recursive`) to the host; the folder's contents land at `hostPath`. */
-  async exportTo(vaultPath: string, hostPath: string, opts: TransferOptions = {}): Promise<TransferResult> {
+  /**
+   * Copy a vault file or folder (with `recursive`) to the host; the folder's contents land at
+   * `hostPath`. Symlinks are written verbatim (`safeLinks`: those pointing outside are skipped).
+   */
+  async exportTo(vaultPath: string, hostPath: string, opts: ExportOptions = {}): Promise<ExportResult> {
     const { exportTree } = await import('./transfer.js');
     return exportTree(this, vaultPath, hostPath, opts);
   }
