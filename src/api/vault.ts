@@ -261,8 +261,9 @@ export class Vault extends FileOps {
     return (await historyModule()).revert(this.hctx, path);
   }
 
-  async saveSnapshot(name?: string): Promise<Snapshot> {
-    return (await historyModule()).saveSnapshot(this.hctx, name);
+  /** Name the current state; `withMemory` also saves the agent memory with it (docs/memory.md). */
+  async saveSnapshot(name?: string, opts: { withMemory?: boolean } = {}): Promise<Snapshot> {
+    return (await historyModule()).saveSnapshot(this.hctx, name, { withMemory: !!opts.withMemory });
   }
 
   async listSnapshots(): Promise<Snapshot[]> {
@@ -273,9 +274,12 @@ export class Vault extends FileOps {
     return (await historyModule()).deleteSnapshot(this.hctx, name);
   }
 
-  /** Make the tree equal to a snapshot (or point) again; the current state is saved first. */
-  async restoreSnapshot(spec: string): ReturnType<typeof import('./history.js').restoreSnapshot> {
-    return (await historyModule()).restoreSnapshot(this.hctx, spec);
+  /**
+   * Make the tree equal to a snapshot (or point) again; the current state is saved first. A
+   * snapshot saved with memory brings agent memory back too, unless `keepMemory`.
+   */
+  async restoreSnapshot(spec: string, opts: { keepMemory?: boolean } = {}): ReturnType<typeof import('./history.js').restoreSnapshot> {
+    return (await historyModule()).restoreSnapshot(this.hctx, spec, { keepMemory: !!opts.keepMemory });
   }
 
   /** Paths added, removed and changed between two points (the second defaults to now). */
