@@ -39,6 +39,12 @@ function inTheWay(abs: string, what: string): Error {
   return vfsError('EPERM', printable(abs), `export refused: ${what} is in the way on the host (it could redirect the write)`);
 }
 
+/** A folder already there from an earlier export of a read-only folder: writable until left. */
+async function writable(d: OpenDir): Promise<void> {
+  const st = await d.fh.stat();
+  if ((st.mode & 0o300) !== 0o300) await d.fh.chmod((st.mode & 0o7777) | 0o300);
+}
+
 export class HostTree {
   /** The chain of open folders from the top to the folder written last (a depth-first walk). */
   private stack: OpenDir[] = [];
@@ -104,6 +110,7 @@ export class HostTree {
   async mkdir(rel: string, mode: number, mtimeMs: number): Promise<void> {
     if (rel === '') {
       this.stack[0].finish = { mode, mtimeMs };
+      await writable(this.stack[0]);
       return;
     }
     const parent = await this.enter(parentOf(rel));
@@ -111,7 +118,7 @@ export class HostTree {
     await fsp.mkdir(this.at(parent, name), 0o700).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'EEXIST') throw e;
     });
-    await this.openChild(parent, name, { mode, mtimeMs });
+    await writable(await this.openChild(parent, name, { mode, mtimeMs }));
   }
 
   /** Clear the way for a new entry: a regular file goes (and a symlink when `link`); else refuse. */

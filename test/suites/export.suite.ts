@@ -168,6 +168,20 @@ export function exportSuite(f: VaultFactory): void {
       assert.equal(readlinkSync(join(o, 'l')), 'f');
     });
 
+    it('a read-only vault folder is exported read-only, and exported again over itself', async () => {
+      const v = await fresh();
+      await v.writeFile('/ro/sub/f', 'x');
+      await v.chmod('/ro/sub', 0o555);
+      const o = out();
+      await v.exportTo('/ro', o, { recursive: true });
+      assert.equal(lstatSync(join(o, 'sub')).mode & 0o777, 0o555);
+      await v.exportTo('/ro', o, { recursive: true });
+      assert.equal(readFileSync(join(o, 'sub', 'f'), 'utf8'), 'x');
+      assert.equal(lstatSync(join(o, 'sub')).mode & 0o777, 0o555);
+      const { chmodSync } = await import('node:fs');
+      chmodSync(join(o, 'sub'), 0o755); // so the suite's clean-up can remove it
+    });
+
     it('a single symlink named by path is followed to what it names; a single file lands in a folder', async () => {
       const v = await fresh();
       await v.writeFile('/one/f', 'one');
