@@ -59,7 +59,7 @@ const list: Command = {
 };
 
 const restore: Command = {
-  usage: 'snapshot restore [--keep-memory] NAME',
+  usage: 'snapshot restore NAME [--keep-memory]',
   summary: 'make the tree what it was at a snapshot (the current state is saved first)',
   notes: [
     'Saves the current state as an automatic snapshot (auto-YYYYMMDD-HHMMSS), then changes the tree',
