@@ -268,5 +268,47 @@ for (const backend of ['sqlite', 'lmdb'] as const) {
       for (const op of ['memory.add', 'memory.forget', 'kv.set', 'kv.del', 'session.start', 'session.end', 'stream.append', 'stream.trim', 'state.set']) assert.ok(ops.has(op), op);
       assert.match(await text(['audit', '--limit', '1', '--op', 'stream.trim']), /stream\.trim\s+stream log/);
     });
+
+    it('snapshot save --with-memory, list, restore (and --keep-memory); vault check; kv sweep; --at refused', async () => {
+      assertOk(await run(['kv', 'set', 'snapkey', 'then']));
+      const saved = await run(['snapshot', 'save', '--with-memory', 'mem-cli']);
+      assertOk(saved);
+      assert.match(saved.out, /^saved snapshot mem-cli \(operation \d+, with agent memory: \d+ memor(y|ies), \d+ keys?, \d+ sessions?, \d+ streams?\)\n$/);
+      assert.match(await text(['snapshot', 'list']), /^mem-cli +\d+ +\S+ \S+ +\S+ +memory$/m);
+      const listed = await json<{ name: string; memory?: { hash: string; memories: number } }[]>(['snapshot', 'list']);
+      assert.ok(listed.find((x) => x.name === 'mem-cli')?.memory?.hash);
+      const atSnap = await everything();
+      assertOk(await run(['kv', 'set', 'snapkey', 'now']));
+      assertOk(await run(['memory', 'add', 'added after the snapshot']));
+      const keep = await json<{ memory: boolean }>(['snapshot', 'restore', '--keep-memory', 'mem-cli']);
+      assert.equal(keep.memory, false);
+      assert.equal(await text(['kv', 'get', 'snapkey']), 'now');
+      const r = await run(['snapshot', 'restore', 'mem-cli']);
+      assertOk(r);
+      assert.match(r.out, /restored snapshot mem-cli and its agent memory: /);
+      assert.equal(await text(['kv', 'get', 'snapkey']), 'then');
+      // The same memory as at the snapshot, but for the versions a restore moves on.
+      const strip = (t: string): string => t.replace(/"version":\d+,?/g, '').replace(/"(updatedMs|updated)":[^,}]+,?/g, '').replace(/\n\{"timeMs":\d+,"actor":"[^"]*","value"/, '\n{"value"').replace(/,"time":"[^"]+"\}\n$/, '}\n');
+      assert.equal(strip(await everything()), strip(atSnap));
+      assert.match(await text(['vault', 'check']), /^ok: /);
+
+      // --at: memory has no history, said in one line (JSON under --json), exit 2.
+      for (const args of [['kv', 'get', '--at', 'mem-cli', 'snapkey'], ['memory', 'list', '--at=1'], ['stream', 'cat', 'log', '--at', '1'], ['state', 'get', '--at', '1'], ['session', 'list', '--at', '1']]) {
+        assertOneLineError(await run(args), 2, /agent memory has no history, so --at does not apply/);
+      }
+      assertJsonError(await run(['--json', 'kv', 'list', '--at', '1']), 2, 'EUSAGE');
+      assert.equal(await text(['kv', 'get', '--', '--at']).catch(() => 'absent'), 'absent', 'after --, --at is a key');
+
+      // kv sweep.
+      assertOk(await run(['kv', 'set', '--ttl', '1', 'short', 'x']));
+      await sleep(1100);
+      const sw = await run(['kv', 'sweep']);
+      assertOk(sw);
+      assert.match(sw.out, /^removed [1-9]\d* expired keys?\n$/);
+      assert.deepEqual(await json<{ removed: number }>(['kv', 'sweep']), { removed: 0 });
+      assertOneLineError(await run(['kv', 'sweep', 'extra']), 2, /kv sweep/);
+      assertOneLineError(await run(['snapshot', 'save', '--with-memory=yes', 'x']), 2);
+      assertOneLineError(await run(['snapshot', 'restore', '--keep-memory', 'no-such-snapshot']), 1, /no snapshot named/);
+    });
   });
 }

@@ -12,6 +12,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  readdirSync,
   readlinkSync,
   rmSync,
   statSync,
@@ -601,17 +602,40 @@ describe('avfs command line', () => {
       assertOneLineError(await run(['cat', '/evil/rel-link']), 1, /no such file/);
     });
 
-    it('export refuses a vault symlink that would land outside the target, writing nothing', async () => {
+    it('export writes vault symlinks verbatim; --safe-links skips those leading outside, with a count', async () => {
       assertOk(await run(['write', '/esc/ok.txt', 'fine']));
       assertOk(await run(['ln', '-s', '../../etc/passwd', '/esc/bad']));
-      const before = await snapshot();
+      assertOk(await run(['ln', '-s', '/etc/hostname', '/esc/abs']));
+      assertOk(await run(['ln', '-s', 'ok.txt', '/esc/good']));
       const target = join(work, 'esc-out');
       const r = await run(['export', '-r', '/esc', target]);
-      assertOneLineError(r, 1, /export refused/);
-      assert.ok(!existsSync(target), 'nothing written');
-      assertJsonError(await run(['--json', 'export', '-r', '/esc', target]), 1, 'EPERM');
-      assert.ok(!existsSync(target));
+      assertOk(r);
+      assert.equal(r.out, 'exported 1 file, 1 folder, 3 symlinks (4 B)\n');
+      assert.equal(readlinkSync(join(target, 'bad')), '../../etc/passwd');
+      assert.equal(readlinkSync(join(target, 'abs')), '/etc/hostname');
+      const safe = join(work, 'esc-safe');
+      const s = await run(['export', '-r', '--safe-links', '/esc', safe]);
+      assertOk(s);
+      assert.equal(s.stderr, `avfs: warning: skipped 2 symlinks pointing outside ${safe}\n`);
+      assert.equal(s.out, 'exported 1 file, 1 folder, 1 symlink (4 B)\n');
+      assert.ok(!existsSync(join(safe, 'bad')) && !existsSync(join(safe, 'abs')));
+      const j = await json<{ symlinks: number; skippedLinks: number }>(['export', '-r', '--safe-links', '/esc', join(work, 'esc-json')]);
+      assert.deepEqual([j.symlinks, j.skippedLinks], [1, 2]);
+    });
+
+    it('export refuses a host symlink in the way, writing nothing through it: one line, --json error', async () => {
+      assertOk(await run(['write', '/way/a/b', 'vault']));
+      const elsewhere = join(work, 'elsewhere');
+      mkdirSync(elsewhere);
+      const target = join(work, 'way-out');
+      mkdirSync(target);
+      symlinkSync(elsewhere, join(target, 'a'));
+      const before = await snapshot();
+      assertOneLineError(await run(['export', '-r', '/way', target]), 1, /export refused: a symlink is in the way/);
+      assertJsonError(await run(['--json', 'export', '-r', '/way', target]), 1, 'EPERM');
+      assert.equal(readdirSync(elsewhere).length, 0);
       assert.equal(await snapshot(), before);
+      assertOneLineError(await run(['export', '-r', '--safe-links=yes', '/way', target]), 2);
     });
 
     it('special files are skipped with a warning', async (t) => {

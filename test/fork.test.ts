@@ -305,6 +305,41 @@ describe('fork: library edge cases', () => {
     await g.close();
   });
 
+  it('a fork at a snapshot saved with memory gets that memory (copy and stream); at any other point, the memory as it is now', async () => {
+    const v = await createVault('mem-src', { home });
+    await v.memoryAdd('remember the giraffes', { tags: ['zoo'] });
+    await v.kvSet('k', 'then');
+    await v.streamAppend('s', 'then');
+    await v.stateSet({ at: 'then' });
+    await v.memoryAdd('x'.repeat(150_000)); // saved memory over one chunk: a manifest to carry
+    await v.saveSnapshot('mem', { withMemory: true });
+    await v.saveSnapshot('plain');
+    await v.memoryAdd('later memory about okapis');
+    await v.kvSet('k', 'now');
+    await v.stateSet({ at: 'now' });
+    await v.close();
+    for (const backend of ['sqlite', 'lmdb'] as const) {
+      const r = await forkVault('mem-src', `mem-${backend}`, { home, at: 'mem', backend });
+      assert.equal(r.memory, true);
+      const f = await openVault(`mem-${backend}`, { home });
+      assert.deepEqual((await f.memorySearch('giraffes')).map((h) => h.id), [1]);
+      assert.deepEqual(await f.memorySearch('okapis'), []);
+      assert.equal((await f.kvGet('k')).value.toString(), 'then');
+      assert.deepEqual((await f.stateGet())?.value, { at: 'then' });
+      assert.equal((await f.memoryAdd('in the fork')).id, 3);
+      assert.deepEqual((await f.check()).problems, []);
+      // The fork keeps the snapshot and its memory: restoring it there works too.
+      assert.equal((await f.restoreSnapshot('mem')).memory, true);
+      await f.close();
+      const p = await forkVault('mem-src', `plain-${backend}`, { home, at: 'plain', backend });
+      assert.equal(p.memory, false);
+      const g = await openVault(`plain-${backend}`, { home });
+      assert.equal((await g.kvGet('k')).value.toString(), 'now', 'no memory saved: the memory as it is now');
+      assert.deepEqual((await g.check()).problems, []);
+      await g.close();
+    }
+  });
+
   it('keeps the vault settings and carries a large tree across in bounded batches', async () => {
     const v = await openVault(':memory:');
     await v.setConfig('max_files', 100_000);

@@ -13,7 +13,7 @@ import { startStdio, call, ok, fails, textOf, type StdioServed } from './helpers
 import { runAvfs } from './helpers/cli.js';
 
 const MEMORY_READ_TOOLS = ['memory_search', 'memory_get', 'memory_list', 'kv_get', 'kv_list', 'session_get', 'session_list', 'stream_read', 'state_get'];
-const MEMORY_WRITE_TOOLS = ['memory_add', 'memory_forget', 'kv_set', 'kv_delete', 'session_start', 'session_end', 'stream_append', 'state_set'];
+const MEMORY_WRITE_TOOLS = ['memory_add', 'memory_forget', 'kv_set', 'kv_delete', 'kv_sweep', 'session_start', 'session_end', 'stream_append', 'state_set'];
 const READ_TOOLS = ['read_file', 'read_multiple_files', 'list_directory', 'directory_tree', 'find', 'grep', 'search', 'stat', 'file_history', 'diff', 'snapshot_list', 'audit', 'list_tags', 'get_metadata', ...MEMORY_READ_TOOLS];
 const WRITE_TOOLS = ['write_file', 'edit_file', 'append_file', 'create_directory', 'move', 'copy', 'delete', 'restore_version', 'snapshot_save', 'snapshot_restore', 'tag', 'set_metadata', ...MEMORY_WRITE_TOOLS];
 
@@ -467,6 +467,11 @@ describe('avfs mcp over stdio', () => {
     assert.equal((await ok<{ truncated: boolean; keys: unknown[] }>(c, 'kv_list', { prefix: 'cfg/', limit: 1 })).truncated, true);
     await new Promise((r) => setTimeout(r, 300));
     await fails(c, 'kv_get', { key: 'tmp' }, 'ENOENT', /no such key/);
+    assert.ok((await ok<{ removed: number }>(c, 'kv_sweep', {})).removed >= 1, 'the expired key is deleted');
+    assert.equal((await ok<{ removed: number }>(c, 'kv_sweep', {})).removed, 0);
+    const snap = await ok<{ memory: boolean }>(c, 'snapshot_save', { name: 'mcp-mem', with_memory: true });
+    assert.equal(snap.memory, true);
+    assert.equal((await ok<{ snapshots: { name: string; memory: boolean }[] }>(c, 'snapshot_list', {})).snapshots.find((x) => x.name === 'mcp-mem')?.memory, true);
     await fails(c, 'kv_delete', { key: 'cfg/mode', if_version: v1.version }, 'ECONFLICT');
     assert.equal((await ok<{ key: string }>(c, 'kv_delete', { key: 'cfg/mode', if_version: v2.version })).key, 'cfg/mode');
     await fails(c, 'kv_get', { key: 'cfg/mode' }, 'ENOENT');

@@ -13,6 +13,8 @@ import { defaultActor } from '../vault/actor.js';
 import type { Usage } from '../core/scope.js';
 import { currentSeq, resolvePoint, type Point } from '../history/at.js';
 import { finishFork, rebuildCurrent, streamInto, trimAfter, trimMeta, type Reader } from '../history/fork.js';
+import { getSnapshot } from '../history/snapshots.js';
+import { readMemory, replaceMemory } from '../memory/dump.js';
 import { dropOrphanAttrs } from '../tags/rows.js';
 import { openVault, passphraseOf } from './open.js';
 import type { Vault } from './vault.js';
@@ -41,6 +43,8 @@ export interface ForkResult {
   seq: number;
   /** How the point was named: "snapshot mid", "operation 42", a time, "now". */
   at: string;
+  /** The agent memory is the one saved with the snapshot forked at (else it is the source's memory now). */
+  memory: boolean;
   /** copy: the engine copied the store (Engine.copyTo) and it was trimmed; stream: collections were streamed. */
   method: 'copy' | 'stream';
   /** The fork's vault id (new). */
@@ -121,6 +125,8 @@ export async function forkVault(src: string | Vault, dst: string, opts: ForkOpti
       // The tree was rebuilt as of an earlier point: tags and metadata (not kept in history) of
       // files that were not there then are dropped; the others keep the ones they have now.
       if (usage) await dropOrphanAttrs(engine);
+      // Forked at a snapshot saved with memory: the fork's agent memory is that memory.
+      const memory = point?.snapshot === undefined ? false : await memoryFromSnapshot(engine, point.snapshot, source.record.chunkSize);
       const at = point?.label ?? `now (operation ${seq})`;
       const record = await finishFork(engine, source.record, backend, seq, usage, actor, { from, fromId: source.record.id, at, method });
       await engine.sync();
@@ -128,7 +134,7 @@ export async function forkVault(src: string | Vault, dst: string, opts: ForkOpti
       engine = undefined;
       await closing.close();
       placeAndRegister(tmp, path, home, name, backend);
-      return { ...(name ? { name } : {}), path, backend, from, seq, at, method, id: record.id };
+      return { ...(name ? { name } : {}), path, backend, from, seq, at, method, id: record.id, memory };
     } catch (e) {
       await engine?.close().catch(() => {});
       removeStore(tmp);
@@ -137,4 +143,14 @@ export async function forkVault(src: string | Vault, dst: string, opts: ForkOpti
   } finally {
     if (owned) await source.close();
   }
+}
+
+/** Put the memory saved with snapshot `name` (if it has one) in place of the copied memory. */
+async function memoryFromSnapshot(engine: Engine, name: string, chunkSize: number): Promise<boolean> {
+  return engine.write(async (tx) => {
+    const snap = await getSnapshot(tx, name);
+    if (!snap?.memory) return false;
+    await replaceMemory(tx, await readMemory(tx, snap.memory, chunkSize));
+    return true;
+  });
 }

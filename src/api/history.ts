@@ -13,6 +13,7 @@ import { HistoricalScope, currentSeq, resolvePoint, type Point } from '../histor
 import { fileHistory, findVersion, folderHistory, type HistoryEntry, type Version } from '../history/versions.js';
 import { checkSnapshotName, deleteSnapshotRow, getSnapshot, listSnapshots, putSnapshot, type Snapshot } from '../history/snapshots.js';
 import { restoreTree, type RestoreCounts } from '../history/restore.js';
+import { readMemory, restoreMemory, saveMemory } from '../memory/dump.js';
 import { FileOps } from './fileops.js';
 import { toStat, type Stat } from './types.js';
 
@@ -122,7 +123,13 @@ function autoName(prefix: string, nowMs: number): string {
   return `${prefix}-${new Date(nowMs).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
 }
 
-export async function saveSnapshot(c: Ctx, name?: string, opts: { auto?: boolean } = {}): Promise<Snapshot> {
+export interface SaveSnapshotOptions {
+  auto?: boolean;
+  /** Save the agent memory with it (docs/memory.md, "Snapshots"). */
+  withMemory?: boolean;
+}
+
+export async function saveSnapshot(c: Ctx, name?: string, opts: SaveSnapshotOptions = {}): Promise<Snapshot> {
   if (name !== undefined) checkSnapshotName(name);
   return logged(c, { op: 'snapshot.save', paths: ['/'] }, async (s) => {
     const now = Date.now();
@@ -130,8 +137,10 @@ export async function saveSnapshot(c: Ctx, name?: string, opts: { auto?: boolean
     if (name !== undefined && (await getSnapshot(s.tx, name))) throw vfsError('EEXIST', undefined, `a snapshot named "${name}" already exists`);
     for (let k = 2; name === undefined && (await getSnapshot(s.tx, n)); k++) n = `${autoName(opts.auto ? 'auto' : 'snap', now)}-${k}`;
     // The snapshot names the tree after its own (tree-neutral) operation: O(1) in time and space.
-    const seq = await s.begin('snapshot.save', ['/'], { name: n });
+    const seq = await s.begin('snapshot.save', ['/'], { name: n, ...(opts.withMemory ? { memory: true } : {}) });
     const snap: Snapshot = { name: n, seq, timeMs: now, actor: s.settings.actor, auto: !!opts.auto };
+    // Memory has no history rows: it is copied (as content, deduplicated) into the snapshot.
+    if (opts.withMemory) snap.memory = await saveMemory(s.tx, s.settings.chunkSize);
     await putSnapshot(s.tx, snap);
     return snap;
   });
@@ -149,11 +158,18 @@ export async function deleteSnapshot(c: Ctx, name: string): Promise<void> {
   });
 }
 
+export interface RestoreOptions {
+  /** Leave agent memory as it is even when the snapshot holds memory. */
+  keepMemory?: boolean;
+}
+
 /**
  * Make the tree equal to a snapshot's (or any point's), after saving the current state as an
- * automatic snapshot; the change is one transaction and one operation.
+ * automatic snapshot; the change is one transaction and one operation. A snapshot saved with
+ * memory brings the agent memory back too (unless keepMemory), and then the automatic snapshot
+ * holds the memory as it was, so the restore can be undone whole.
  */
-export async function restoreSnapshot(c: Ctx, spec: string): Promise<{ saved: Snapshot; to: Point } & RestoreCounts> {
+export async function restoreSnapshot(c: Ctx, spec: string, opts: RestoreOptions = {}): Promise<{ saved: Snapshot; to: Point; memory: boolean } & RestoreCounts> {
   const target = await point(c, spec).catch(async (e) => {
     if (isVfsError(e)) await withWrite(c.engine, c.settings, (s) => s.refused('snapshot.restore', ['/'], e.code)).catch(() => {});
     throw e;
@@ -162,13 +178,17 @@ export async function restoreSnapshot(c: Ctx, spec: string): Promise<{ saved: Sn
     const now = Date.now();
     let name = autoName('auto', now);
     for (let k = 2; await getSnapshot(s.tx, name); k++) name = `${autoName('auto', now)}-${k}`;
-    const savedSeq = await s.begin('snapshot.save', ['/'], { name, auto: true });
+    const from = target.snapshot === undefined ? undefined : await getSnapshot(s.tx, target.snapshot);
+    const memory = !opts.keepMemory && from?.memory !== undefined;
+    const savedSeq = await s.begin('snapshot.save', ['/'], { name, auto: true, ...(memory ? { memory: true } : {}) });
     const saved: Snapshot = { name, seq: savedSeq, timeMs: now, actor: s.settings.actor, auto: true };
+    if (memory) saved.memory = await saveMemory(s.tx, s.settings.chunkSize);
     await putSnapshot(s.tx, saved);
-    await s.begin('snapshot.restore', ['/'], { to: target.label, seq: target.seq });
+    const seq = await s.begin('snapshot.restore', ['/'], { to: target.label, seq: target.seq, ...(memory ? { memory: true } : {}) });
     const counts = await restoreTree(s, target.seq);
+    if (memory) await restoreMemory(s, await readMemory(s.tx, from!.memory!, s.settings.chunkSize), seq);
     s.note({ ...counts });
-    return { saved, to: target, ...counts };
+    return { saved, to: target, memory, ...counts };
   });
 }
 

@@ -1,15 +1,19 @@
 // import: a host folder (or file) into the vault; export: a vault folder (or file) to the host.
 // Both plan first and write second, so a refusal leaves nothing half-done:
 //   - import never follows a host symlink: it is stored as a symlink, target kept verbatim;
-//   - export refuses a vault symlink that would point outside the target folder, and never
-//     writes through a symlink that already sits in the target folder.
+//   - export writes a vault symlink as a symlink with its target verbatim (as tar and cp -a do:
+//     writing a link escapes nothing, only following one would), never follows one, never
+//     writes through a host symlink and never places anything outside the target folder
+//     (src/api/host-tree.ts says how, and what holds against a concurrent swap); with
+//     safeLinks, links pointing outside the exported folder are skipped and counted.
 // Import writes in transactions of up to 1,000 files (or 64 MiB), which is what makes a big
 // import fast; mode and mtime are kept both ways.
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { join, resolve as resolveHost, sep, relative, dirname as hostDirname } from 'node:path';
+import { basename, join, resolve as resolveHost, sep, dirname as hostDirname } from 'node:path';
 import { vfsError } from '../errors.js';
-import { dirname, isWithin, joinPath, normalizePath, printable } from '../core/paths.js';
+import { dirname, joinPath, normalizePath, printable } from '../core/paths.js';
+import { HostTree } from './host-tree.js';
 import type { FileOps } from './fileops.js';
 import type { Stat, TransferProgress, TransferResult } from './types.js';
 
@@ -17,6 +21,14 @@ export interface TransferOptions {
   recursive?: boolean;
   onProgress?: (p: TransferProgress) => void;
 }
+
+export interface ExportOptions extends TransferOptions {
+  /** Skip symlinks whose target is absolute or leads outside the exported folder (rsync's --safe-links). */
+  safeLinks?: boolean;
+}
+
+/** With safeLinks: how many symlinks were skipped. */
+export type ExportResult = TransferResult & { skippedLinks?: number };
 
 /** What a batch writer offers: the same file operations inside one transaction. */
 export type Batcher = <T>(fn: (ops: FileOps) => Promise<T>) => Promise<T>;
@@ -111,6 +123,7 @@ export async function importTree(
           await b.rm(p, { force: true });
           await b.mkdir(dirname(p), { recursive: true });
           await b.symlink(e.target!, p);
+          await b.utimes(p, e.mtimeMs, { follow: false }); // the link's own time, so export gives it back
         } else {
           await b.writeFile(p, data!, { mode: e.mode, mtimeMs: e.mtimeMs });
         }
@@ -142,11 +155,29 @@ export async function importTree(
 
 interface PlanItem {
   stat: Stat;
-  host: string;
-  linkTarget?: string;
+  rel: string; // '/'-separated below the target, '' for the target itself
 }
 
-export async function exportTree(ops: FileOps, vaultPath: string, hostPath: string, opts: TransferOptions = {}): Promise<TransferResult> {
+/**
+ * `--safe-links` (rsync's name): does a symlink's target point outside the exported folder? An
+ * absolute target does; a relative one is followed lexically from the link's folder. A `..`
+ * after a name counts as outside too: that name may itself be a symlink (`d -> .` makes `d/..`
+ * the folder above the target), so only leading `..`s are taken at their word.
+ */
+export function linkLeavesTree(target: string, linkRel: string): boolean {
+  if (target.startsWith('/') || target === '') return true;
+  let depth = linkRel === '' ? 0 : linkRel.split('/').length - 1; // the link's folder, below the target
+  let named = false;
+  for (const part of target.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (named || --depth < 0) return true;
+    } else named = true;
+  }
+  return false;
+}
+
+export async function exportTree(ops: FileOps, vaultPath: string, hostPath: string, opts: ExportOptions = {}): Promise<ExportResult> {
   const src = await ops.stat(vaultPath);
   if (src.type === 'directory' && !opts.recursive) throw vfsError('EISDIR', vaultPath, 'is a folder (use -r to export it)');
   let top = resolveHost(hostPath);
@@ -154,91 +185,87 @@ export async function exportTree(ops: FileOps, vaultPath: string, hostPath: stri
     const there = await fsp.stat(top).catch(() => undefined);
     if (there?.isDirectory()) top = join(top, src.name);
   }
-  // Plan: every entry's host path, and every symlink checked to stay inside the target.
+  const single = src.type !== 'directory';
+  // Plan: every entry's place below the target; symlinks kept verbatim (or skipped with --safe-links).
   const plan: PlanItem[] = [];
+  let skippedLinks = 0;
   for await (const e of ops.walk(src.path)) {
     const rel = e.path === src.path ? '' : e.path.slice(src.path === '/' ? 1 : src.path.length + 1);
     const host = rel === '' ? top : resolveHost(top, ...rel.split('/'));
     if (host !== top && !host.startsWith(top + sep)) {
       throw vfsError('EPERM', e.path, `export refused: ${printable(e.path)} would land outside ${top}`);
     }
-    const item: PlanItem = { stat: e.stat, host };
-    if (e.stat.type === 'symlink') item.linkTarget = exportLinkTarget(e.stat, src.path);
-    plan.push(item);
-  }
-  await refuseHostSymlinks(plan, top);
-  const total = { totalFiles: plan.filter((p) => p.stat.type !== 'directory').length, totalBytes: plan.reduce((a, p) => a + (p.stat.type === 'file' ? p.stat.size : 0), 0) };
-  const result: TransferResult = { files: 0, dirs: 0, symlinks: 0, bytes: 0 };
-  let last = 0;
-  for (const item of plan) {
-    const { stat, host } = item;
-    if (stat.type === 'directory') {
-      await fsp.mkdir(host, { recursive: true });
-      result.dirs++;
+    if (e.stat.type === 'symlink' && opts.safeLinks && linkLeavesTree(e.stat.target ?? '', rel)) {
+      skippedLinks++;
       continue;
     }
-    await fsp.mkdir(hostDirname(host), { recursive: true });
-    if (stat.type === 'symlink') {
-      await fsp.rm(host, { force: true });
-      await fsp.symlink(item.linkTarget!, host);
-      result.symlinks++;
-    } else {
-      // O_NOFOLLOW: never write through a symlink that appeared since the plan was checked.
-      const fh = await fsp.open(host, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, stat.mode);
-      try {
-        for await (const part of ops.readStream(stat.path)) {
-          await fh.write(part);
-          result.bytes += part.length;
-        }
-        await fh.chmod(stat.mode);
-      } finally {
-        await fh.close();
-      }
-      await fsp.utimes(host, stat.mtime, stat.mtime);
-      result.files++;
-    }
-    if (opts.onProgress && (result.files + result.symlinks - last >= 100 || stat.size > 1 << 20)) {
-      last = result.files + result.symlinks;
-      opts.onProgress({ files: last, bytes: result.bytes, ...total });
-    }
+    plan.push({ stat: e.stat, rel });
   }
-  // Folder modes and times last, deepest first, since writing children moved them.
-  for (const item of plan.filter((p) => p.stat.type === 'directory').reverse()) {
-    await fsp.chmod(item.host, item.stat.mode);
-    await fsp.utimes(item.host, item.stat.mtime, item.stat.mtime);
+  await refuseInTheWay(plan, top);
+  const total = { totalFiles: plan.filter((p) => p.stat.type !== 'directory').length, totalBytes: plan.reduce((a, p) => a + (p.stat.type === 'file' ? p.stat.size : 0), 0) };
+  const result: ExportResult = { files: 0, dirs: 0, symlinks: 0, bytes: 0, ...(opts.safeLinks ? { skippedLinks } : {}) };
+  if (plan.length === 0) return result;
+  // A single file or link is written into the folder above HOST_PATH, which the user named.
+  const tree = await HostTree.open(single ? hostDirname(top) : top, single);
+  const place = (rel: string): string => (single ? basename(top) : rel);
+  let last = 0;
+  try {
+    for (const item of plan) {
+      const { stat } = item;
+      if (stat.type === 'directory') {
+        await tree.mkdir(item.rel, stat.mode, stat.mtimeMs);
+        result.dirs++;
+        continue;
+      }
+      if (stat.type === 'symlink') {
+        await tree.symlink(place(item.rel), stat.target ?? '', stat.mtimeMs);
+        result.symlinks++;
+      } else {
+        await tree.writeFile(place(item.rel), stat.mode, stat.mtimeMs, async (fh) => {
+          for await (const part of ops.readStream(stat.path)) {
+            await fh.write(part);
+            result.bytes += part.length;
+          }
+        });
+        result.files++;
+      }
+      if (opts.onProgress && (result.files + result.symlinks - last >= 100 || stat.size > 1 << 20)) {
+        last = result.files + result.symlinks;
+        opts.onProgress({ files: last, bytes: result.bytes, ...total });
+      }
+    }
+    await tree.close();
+  } catch (e) {
+    await tree.abandon();
+    throw e;
   }
   opts.onProgress?.({ files: result.files + result.symlinks, bytes: result.bytes, ...total });
   return result;
 }
 
 /**
- * The host target for a vault symlink, or a refusal. Relative targets must stay inside the
- * exported folder; an absolute vault target inside it becomes relative; anything else would
- * point at the host's own files and is refused.
+ * Refuse before anything is written when the host already holds something that cannot be
+ * replaced safely: a symlink on the way to an entry or in the place of a file or folder (only a
+ * symlink may replace a symlink: unlinking a link never touches what it points at), a folder
+ * where a file or link goes, or a file where a folder goes. HostTree checks the same again
+ * while it writes, so a change made after this check is refused too, only later.
  */
-function exportLinkTarget(st: Stat, root: string): string {
-  const target = st.target ?? '';
-  const linkDir = dirname(st.path);
-  const resolved = normalizePath(target, linkDir);
-  if (!isWithin(resolved, root)) {
-    throw vfsError('EPERM', st.path, `export refused: symlink ${printable(st.path)} -> ${printable(target)} points outside the exported folder`);
-  }
-  if (!target.startsWith('/')) return target;
-  const rel = relative(linkDir, resolved);
-  return rel === '' ? '.' : rel;
-}
-
-/** Refuse if any planned host path, or a folder above it inside the target, is a symlink now. */
-async function refuseHostSymlinks(plan: PlanItem[], top: string): Promise<void> {
+async function refuseInTheWay(plan: PlanItem[], top: string): Promise<void> {
   const checked = new Set<string>();
-  const check = async (p: string): Promise<void> => {
-    if (checked.has(p)) return;
+  const check = async (p: string, own?: PlanItem): Promise<void> => {
+    if (own === undefined && checked.has(p)) return;
     checked.add(p);
     const st = await fsp.lstat(p).catch(() => undefined);
-    if (st?.isSymbolicLink()) throw vfsError('EPERM', p, 'export refused: a symlink is in the way on the host (it could redirect the write)');
+    if (st === undefined) return;
+    const want = own?.stat.type ?? 'directory';
+    if (st.isSymbolicLink() && want !== 'symlink') throw vfsError('EPERM', printable(p), 'export refused: a symlink is in the way on the host (it could redirect the write)');
+    if (st.isDirectory() && want !== 'directory') throw vfsError('EEXIST', printable(p), 'export refused: a folder is in the way on the host');
+    if (!st.isDirectory() && !st.isSymbolicLink() && want === 'directory') throw vfsError('ENOTDIR', printable(p), 'export refused: a file is in the way of a folder on the host');
   };
   for (const item of plan) {
-    for (let p = item.host; p.length >= top.length; p = hostDirname(p)) {
+    const host = item.rel === '' ? top : join(top, ...item.rel.split('/'));
+    await check(host, item);
+    for (let p = hostDirname(host); p.length >= top.length && host !== top; p = hostDirname(p)) {
       await check(p);
       if (p === top) break;
     }

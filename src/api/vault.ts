@@ -15,7 +15,7 @@ import type { HistoryEntry, Version } from '../history/versions.js';
 import type { Snapshot } from '../history/snapshots.js';
 import type { OpRecord } from '../core/records.js';
 import type { Stat } from './types.js';
-import type { TransferOptions } from './transfer.js';
+import type { ExportOptions, ExportResult, TransferOptions } from './transfer.js';
 import type { CheckResult, TransferResult } from './types.js';
 import type { VaultFs } from './fs/vault-fs.js';
 import { lazyFacade } from './fs/lazy.js';
@@ -159,8 +159,11 @@ export class Vault extends FileOps {
     return importTree(this, (fn) => this.batch(fn), hostPath, vaultPath, opts);
   }
 
-  /** Copy a vault file or folder (with `recursive`) to the host; the folder's contents land at `hostPath`. */
-  async exportTo(vaultPath: string, hostPath: string, opts: TransferOptions = {}): Promise<TransferResult> {
+  /**
+   * Copy a vault file or folder (with `recursive`) to the host; the folder's contents land at
+   * `hostPath`. Symlinks are written verbatim (`safeLinks`: those pointing outside are skipped).
+   */
+  async exportTo(vaultPath: string, hostPath: string, opts: ExportOptions = {}): Promise<ExportResult> {
     const { exportTree } = await import('./transfer.js');
     return exportTree(this, vaultPath, hostPath, opts);
   }
@@ -258,8 +261,9 @@ export class Vault extends FileOps {
     return (await historyModule()).revert(this.hctx, path);
   }
 
-  async saveSnapshot(name?: string): Promise<Snapshot> {
-    return (await historyModule()).saveSnapshot(this.hctx, name);
+  /** Name the current state; `withMemory` also saves the agent memory with it (docs/memory.md). */
+  async saveSnapshot(name?: string, opts: { withMemory?: boolean } = {}): Promise<Snapshot> {
+    return (await historyModule()).saveSnapshot(this.hctx, name, { withMemory: !!opts.withMemory });
   }
 
   async listSnapshots(): Promise<Snapshot[]> {
@@ -270,9 +274,12 @@ export class Vault extends FileOps {
     return (await historyModule()).deleteSnapshot(this.hctx, name);
   }
 
-  /** Make the tree equal to a snapshot (or point) again; the current state is saved first. */
-  async restoreSnapshot(spec: string): ReturnType<typeof import('./history.js').restoreSnapshot> {
-    return (await historyModule()).restoreSnapshot(this.hctx, spec);
+  /**
+   * Make the tree equal to a snapshot (or point) again; the current state is saved first. A
+   * snapshot saved with memory brings agent memory back too, unless `keepMemory`.
+   */
+  async restoreSnapshot(spec: string, opts: { keepMemory?: boolean } = {}): ReturnType<typeof import('./history.js').restoreSnapshot> {
+    return (await historyModule()).restoreSnapshot(this.hctx, spec, { keepMemory: !!opts.keepMemory });
   }
 
   /** Paths added, removed and changed between two points (the second defaults to now). */

@@ -62,6 +62,8 @@ export interface Command {
 export interface CommandGroup {
   usage: string;
   notes?: string[];
+  /** Why `--at` does not apply to this group's data (it has no history): refused with this. */
+  noAt?: string;
   sub: Record<string, Command>;
 }
 

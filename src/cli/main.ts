@@ -110,6 +110,10 @@ export async function main(argv: readonly string[], ioIn?: Partial<MainIO>): Pro
       cmd = group.sub[subName];
       words = `${name} ${subName}`;
       args = r.rest.slice(1);
+      if (group.noAt) {
+        const end = args.indexOf('--');
+        if ((end < 0 ? args : args.slice(0, end)).some((a) => a === '--at' || a.startsWith('--at='))) throw usageError(`${words}: ${group.noAt}`);
+      }
     } else {
       cmd = found;
     }

@@ -71,6 +71,8 @@ export interface Point {
   seq: number;
   /** How the point was named, for messages: "snapshot before-refactor", "operation 42", a time. */
   label: string;
+  /** The snapshot's name when the point was given as one. */
+  snapshot?: string;
 }
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -88,7 +90,7 @@ export async function resolvePoint(tx: ReadTx, spec: string, nowMs = Date.now())
   const body = m ? m[2] : spec;
   if (kind === 'snap' || (kind === undefined && !/^\d+$/.test(body))) {
     const snap = await getSnapshot(tx, body).catch(() => undefined);
-    if (snap) return { seq: snap.seq, label: `snapshot ${snap.name}` };
+    if (snap) return { seq: snap.seq, label: `snapshot ${snap.name}`, snapshot: snap.name };
     if (kind === 'snap') throw vfsError('ENOENT', undefined, `no snapshot named "${body}" (see avfs snapshot list)`);
   }
   if (kind === 'seq' || (kind === undefined && /^\d+$/.test(body))) {

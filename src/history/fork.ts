@@ -192,6 +192,12 @@ export async function streamInto(tx: ReadTx, dst: Engine, seq: number, chunkSize
     if (node.type === 'file' && node.size > 0 && node.hash) (node.size <= chunkSize ? single : manifests).add(node.hash);
   }
   for await (const e of scan(tx, 'dirent_log')) if (direntLogSeq(e.key) <= seq) await put('dirent_log', e);
+  // Agent memory saved with the snapshots the fork keeps.
+  for await (const e of scan(tx, 'meta', { prefix: SNAPSHOT_PREFIX })) {
+    if (!keepMeta(e.key, e.value, seq)) continue;
+    const mem = decodeJson<Snapshot>(e.value).memory;
+    if (mem && mem.size > 0) (mem.size <= chunkSize ? single : manifests).add(mem.hash);
+  }
   for (const c of COLLECTION_NAMES) {
     if (!HANDLED.has(c)) for await (const e of scan(tx, c)) await put(c, e);
   }

@@ -1,6 +1,7 @@
 // `gc`: delete content nothing refers to any more, in one write transaction (so no writer can
 // slip a new reference in between the mark and the sweep). Marked: every chunk and manifest
-// reachable from a current inode or a remaining inode_log row; everything else goes.
+// reachable from a current inode, a remaining inode_log row or a snapshot's saved memory;
+// everything else goes.
 //
 // One exception: a streamed write stores chunks in earlier transactions than the one that
 // names them (see src/content/pending.ts). While a marker younger than an hour says such a
@@ -13,6 +14,7 @@ import { manifestParts } from '../content/chunks.js';
 import { PENDING_TTL_MS, listPendingMarkers } from '../content/pending.js';
 import { encodeJson, decodeJson, type Inode } from '../core/records.js';
 import { withWrite, type VaultSettings } from '../core/scope.js';
+import { listSnapshots } from './snapshots.js';
 
 export interface GcOptions {
   /** Only report what would be removed. */
@@ -75,6 +77,10 @@ async function mark(tx: ReadTx, chunkSize: number): Promise<Marks> {
   for await (const e of scan(tx, 'search_docs')) {
     const { h, s } = decodeJson<{ h: string; s: number }>(e.value);
     await markNode(encodeJson({ type: 'file', size: s, hash: h }));
+  }
+  // Agent memory saved with snapshots (src/memory/dump.ts) is content like a file's.
+  for (const snap of await listSnapshots(tx)) {
+    if (snap.memory) await markNode(encodeJson({ type: 'file', size: snap.memory.size, hash: snap.memory.hash }));
   }
   return m;
 }

@@ -4,6 +4,7 @@ import { vfsError } from '../errors.js';
 import type { ReadTx, WriteTx } from '../storage/contract.js';
 import { scan } from '../storage/contract.js';
 import { decodeJson, encodeJson } from '../core/records.js';
+import type { MemoryRef } from '../memory/dump.js';
 
 export interface Snapshot {
   name: string;
@@ -12,6 +13,8 @@ export interface Snapshot {
   actor: string;
   /** Saved by `snapshot restore` before it changed the tree. */
   auto: boolean;
+  /** The agent memory saved with it (`snapshot save --with-memory`), as content. */
+  memory?: MemoryRef;
 }
 
 const PREFIX = 'snapshot/';

@@ -1,7 +1,8 @@
 // `vault check`: the engine's own integrity check, then every reference the filesystem holds:
 // each directory entry points at an inode of the type it says, every inode is reachable from
 // the root exactly once, and every file's manifest and chunks are present and match their
-// SHA-256. Read in one snapshot so a concurrent writer cannot cause false alarms.
+// SHA-256; then the tags, search and agent-memory indexes, and the memory saved with snapshots.
+// Read in one snapshot so a concurrent writer cannot cause false alarms.
 import type { Engine } from '../storage/contract.js';
 import { scan } from '../storage/contract.js';
 import { verifyContent, EMPTY_HASH } from '../content/chunks.js';
@@ -9,6 +10,9 @@ import { ROOT_INO, decodeJson, direntName, parseDirent, readU64, type Inode } fr
 import type { CheckResult } from '../api/types.js';
 import { checkAttrs } from '../tags/rows.js';
 import { checkSearch } from '../search/check.js';
+import { checkMemory } from '../memory/check.js';
+import { readMemory } from '../memory/dump.js';
+import { listSnapshots } from '../history/snapshots.js';
 
 export async function checkVault(engine: Engine, chunkSize: number): Promise<CheckResult> {
   const problems = (await engine.check()).map((p) => `storage: ${p}`);
@@ -77,6 +81,21 @@ export async function checkVault(engine: Engine, chunkSize: number): Promise<Che
     out.problems.push(...(await checkAttrs(tx, (ino) => inodes.has(ino))));
     // Search indexes and parent pointers (src/search/check.ts).
     out.problems.push(...(await checkSearch(tx, inodes)));
+    // Agent memory's own indexes (src/memory/check.ts).
+    out.problems.push(...(await checkMemory(tx)));
+    // Agent memory saved with snapshots: present, intact and readable.
+    for (const snap of await listSnapshots(tx)) {
+      if (!snap.memory) continue;
+      const bad = await verifyContent(tx, snap.memory, chunkSize, verified);
+      for (const p of bad) out.problems.push(`snapshot ${snap.name}: saved memory: ${p}`);
+      if (bad.length === 0) {
+        try {
+          await readMemory(tx, snap.memory, chunkSize);
+        } catch (e) {
+          out.problems.push(`snapshot ${snap.name}: saved memory: ${(e as Error).message}`);
+        }
+      }
+    }
     out.chunks = await tx.count('chunks');
     return out;
   });

@@ -475,6 +475,210 @@ export function memorySuite(f: VaultFactory): void {
       assert.deepEqual((await v.changesBelow('/')).filter((r) => r.op !== 'vault.create'), [], 'memory operations are not changes to the tree');
     });
 
+    describe('snapshots with memory, vault check, kv sweep', () => {
+      /** Every kind of memory, and a file. */
+      async function fill(v: Vault): Promise<void> {
+        await v.memoryAdd('apples and pears in the orchard', { tags: ['fruit'] });
+        await v.kvSet('k', 'one');
+        await v.kvSet('ttl', 'x', { ttlSeconds: 3600 });
+        await v.sessionStart({ intent: 'plan', payload: { a: 1 } });
+        await v.streamAppend('log', 'aaa');
+        await v.stateSet({ step: 1 });
+        await v.writeFile('/f', 'one');
+      }
+
+      it('snapshot save withMemory, restore brings it back; ids, kv versions, offsets and state versions only grow', async () => {
+        const { v } = await fresh();
+        await fill(v);
+        const snap = await v.saveSnapshot('with-mem', { withMemory: true });
+        assert.deepEqual([snap.memory?.memories, snap.memory?.keys, snap.memory?.sessions, snap.memory?.streams], [1, 2, 1, 1]);
+        assert.ok((await v.listSnapshots()).find((x) => x.name === 'with-mem')?.memory, 'the list says it holds memory');
+        const atSnap = await memoryDigest(v);
+        // Change every part of memory, and the file.
+        await v.memoryAdd('bananas');
+        await v.memoryForget(1);
+        const kvAfter = await v.kvSet('k', 'two');
+        await v.kvSet('new', 'n');
+        await v.sessionStart({ intent: 'other' });
+        await v.streamAppend('log', 'bbbb');
+        await v.streamAppend('later', 'zz');
+        const stAfter = await v.stateSet({ step: 2 });
+        await v.writeFile('/f', 'two');
+        assert.notEqual(await memoryDigest(v), atSnap);
+
+        const r = await v.restoreSnapshot('with-mem');
+        assert.equal(r.memory, true);
+        assert.equal((await v.readFile('/f')).toString(), 'one');
+        assert.deepEqual((await v.memorySearch('apples')).map((h) => h.id), [1]);
+        assert.deepEqual(await v.memorySearch('bananas'), []);
+        assert.deepEqual((await v.memoryList({ tags: ['fruit'] })).map((m) => m.id), [1]);
+        const k = await v.kvGet('k');
+        assert.equal(k.value.toString(), 'one');
+        assert.ok(k.version > kvAfter.version, 'a restored key has a new, higher version');
+        assert.equal(await code(v.kvSet('k', 'cas', { ifVersion: kvAfter.version })), 'ECONFLICT');
+        assert.equal(await code(v.kvGet('new')), 'ENOENT');
+        assert.equal((await v.kvGet('ttl')).value.toString(), 'x');
+        assert.deepEqual((await v.sessionList()).map((x) => [x.id, x.intent]), [[1, 'plan']]);
+        assert.deepEqual((await collect(v.streamEntries('log'), 10)).map((e) => e.data.toString()), ['aaa']);
+        assert.equal((await v.streamAppend('log', 'c')).offset, 7, 'offsets are never reused');
+        assert.deepEqual(await collect(v.streamEntries('later'), 10), [], 'a stream made after the snapshot is empty');
+        assert.equal((await v.streamAppend('later', 'y')).offset, 2);
+        const st = await v.stateGet();
+        assert.deepEqual(st?.value, { step: 1 });
+        assert.ok(st!.version > stAfter.version, 'watchers see the restored state as a new one');
+        assert.equal((await v.memoryAdd('next')).id, 3, 'memory ids are never reused');
+        assert.equal((await v.sessionStart()).id, 3, 'session ids are never reused');
+        assert.deepEqual((await v.check()).problems, []);
+
+        // The automatic snapshot holds the memory as it was: the restore can be undone whole.
+        assert.ok(r.saved.memory);
+        const back = await v.restoreSnapshot(r.saved.name);
+        assert.equal(back.memory, true);
+        assert.deepEqual((await v.memorySearch('bananas')).map((h) => h.id), [2]);
+        assert.equal((await v.kvGet('k')).value.toString(), 'two');
+        assert.equal((await v.readFile('/f')).toString(), 'two');
+        assert.deepEqual((await v.check()).problems, []);
+      });
+
+      it('keepMemory, and snapshots without memory, leave memory alone; unchanged memory is stored once', async () => {
+        const { v } = await fresh();
+        await fill(v);
+        const before = await rows(v, 'chunks');
+        const a = await v.saveSnapshot('a', { withMemory: true });
+        const after1 = await rows(v, 'chunks');
+        const b = await v.saveSnapshot('b', { withMemory: true });
+        assert.equal(b.memory?.hash, a.memory?.hash, 'the same memory, the same content');
+        assert.equal(await rows(v, 'chunks'), after1);
+        assert.ok(after1 > before);
+        await v.saveSnapshot('plain');
+        await v.kvSet('k', 'changed');
+        const digest = await memoryDigest(v);
+        const r1 = await v.restoreSnapshot('a', { keepMemory: true });
+        assert.equal(r1.memory, false);
+        assert.equal(r1.saved.memory, undefined, 'nothing to undo in memory, none saved');
+        assert.equal(await memoryDigest(v), digest);
+        const r2 = await v.restoreSnapshot('plain');
+        assert.equal(r2.memory, false);
+        assert.equal(await memoryDigest(v), digest);
+        assert.equal(await code(v.saveSnapshot('bad name!', { withMemory: true })), 'EINVAL');
+        assert.equal(await code(v.saveSnapshot('a', { withMemory: true })), 'EEXIST');
+      });
+
+      it('gc keeps the memory a snapshot holds and sweeps it once the snapshot is deleted; check sees it missing', async () => {
+        const { v } = await fresh();
+        await fill(v);
+        await v.memoryAdd('x'.repeat(200_000)); // over one chunk: a manifest and several chunks
+        const snap = await v.saveSnapshot('keep', { withMemory: true });
+        assert.ok(snap.memory!.size > 200_000);
+        await v.memoryForget(2);
+        await v.gc();
+        assert.deepEqual((await v.check()).problems, []);
+        assert.equal((await v.restoreSnapshot('keep')).memory, true);
+        assert.equal((await v.memoryGet(2)).text.length, 200_000);
+        // Damaged saved memory is reported by check.
+        const key = Buffer.from(snap.memory!.hash, 'hex');
+        const saved = await v.engine.read((tx) => tx.get('manifests', key));
+        await v.engine.write(async (tx) => tx.del('manifests', key));
+        assert.match((await v.check()).problems.join('\n'), /snapshot keep: saved memory/);
+        await v.engine.write(async (tx) => tx.put('manifests', key, saved!));
+        assert.deepEqual((await v.check()).problems, []);
+        for (const s of await v.listSnapshots()) await v.deleteSnapshot(s.name);
+        const g = await v.gc();
+        assert.ok(g.manifests.removed >= 1, 'the saved memory went with its snapshots');
+        assert.deepEqual((await v.check()).problems, []);
+      });
+
+      it('vault check reports each damaged memory index', async () => {
+        const { v } = await fresh();
+        await fill(v);
+        await v.memoryAdd('second memory about pears', { tags: ['fruit', 'two'] });
+        await v.streamAppend('log', 'bb');
+        assert.deepEqual((await v.check()).problems, []);
+        const damage: [string, (tx: import('../../src/storage/contract.js').WriteTx) => Promise<void>, RegExp][] = [
+          ['a posting removed', async (tx) => {
+            const [e] = await tx.range('memory_postings', { limit: 1 });
+            await tx.del('memory_postings', e.key);
+          }, /memory_postings/],
+          ['a document frequency changed', async (tx) => {
+            const [e] = await tx.range('memory_terms', { gte: Buffer.from('a'), limit: 1 });
+            await tx.put('memory_terms', e.key, Buffer.from([0, 0, 0, 9]));
+          }, /memory_terms/],
+          ['the corpus stats changed', async (tx) => tx.put('memory_terms', Buffer.from('\0stats', 'latin1'), Buffer.from('{"docs":7,"totalLen":1}')), /memory_terms/],
+          ['a memory removed under its index', async (tx) => {
+            const [e] = await tx.range('memories', { limit: 1 });
+            await tx.del('memories', e.key);
+          }, /memory_postings|memory_tags/],
+          ['a tag row removed', async (tx) => {
+            const [e] = await tx.range('memory_tags', { limit: 1 });
+            await tx.del('memory_tags', e.key);
+          }, /memory_tags/],
+          ['a stray tag row', async (tx) => tx.put('memory_tags', Buffer.concat([Buffer.from('ghost'), Buffer.from([0]), Buffer.alloc(7), Buffer.from([9])]), Buffer.alloc(0)), /memory_tags/],
+          ['an expiry row removed', async (tx) => {
+            const [e] = await tx.range('kv_expiry', { limit: 1 });
+            await tx.del('kv_expiry', e.key);
+          }, /kv_expiry/],
+          ['a stray expiry row', async (tx) => tx.put('kv_expiry', Buffer.concat([Buffer.alloc(7), Buffer.from([1]), Buffer.from('nokey')]), Buffer.alloc(0)), /kv_expiry/],
+          ['an intent row removed', async (tx) => {
+            const [e] = await tx.range('session_intents', { limit: 1 });
+            await tx.del('session_intents', e.key);
+          }, /session_intents/],
+          ['a stray intent row', async (tx) => tx.put('session_intents', Buffer.concat([Buffer.from('plan'), Buffer.from([0]), Buffer.alloc(7), Buffer.from([42])]), Buffer.alloc(0)), /session_intents/],
+          ['a stream head miscounted', async (tx) => {
+            const raw = (await tx.get('stream_heads', Buffer.from('log')))!;
+            await tx.put('stream_heads', Buffer.from('log'), Buffer.from(JSON.stringify({ ...JSON.parse(raw.toString()), count: 5 })));
+          }, /stream_heads/],
+          ['a stream head removed', async (tx) => tx.del('stream_heads', Buffer.from('log')), /stream_heads/],
+          ['the first append removed under its head', async (tx) => {
+            const [e] = await tx.range('streams', { limit: 1 });
+            await tx.del('streams', e.key);
+          }, /stream_heads/],
+        ];
+        for (const [what, hurt, re] of damage) {
+          const saved = new Map<string, [Buffer, Buffer][]>();
+          for (const c of MEMORY_COLLECTIONS) saved.set(c, await v.engine.read(async (tx) => (await tx.range(c, {})).map((e): [Buffer, Buffer] => [e.key, e.value])));
+          await v.engine.write(hurt);
+          const problems = (await v.check()).problems;
+          assert.ok(problems.length > 0, `${what}: reported`);
+          assert.match(problems.join('\n'), re, what);
+          for (const p of problems) assert.match(p, /^memory index: /, `${what}: ${p}`);
+          // Put the collections back as they were.
+          await v.engine.write(async (tx) => {
+            for (const c of MEMORY_COLLECTIONS) {
+              for (const e of await tx.range(c, {})) await tx.del(c, e.key);
+              for (const [k, val] of saved.get(c)!) await tx.put(c, k, val);
+            }
+          });
+          assert.deepEqual((await v.check()).problems, [], `${what}: repaired`);
+        }
+      });
+
+      it('kvSweep deletes every expired key, also more than one batch', async () => {
+        const { v } = await fresh();
+        await v.kvSet('stays', 'y', { ttlSeconds: 3600 });
+        // 1,203 keys that expired while nobody wrote (so no write swept them), as kv stores them.
+        const past = Date.now() - 60_000;
+        await v.engine.write(async (tx) => {
+          for (let i = 0; i < 1203; i++) {
+            const head = Buffer.alloc(24);
+            head.writeBigUInt64BE(BigInt(i + 1), 0);
+            head.writeBigUInt64BE(BigInt(past - 1000), 8);
+            head.writeBigUInt64BE(BigInt(past), 16);
+            await tx.put('kv', Buffer.from(`e${i}`), Buffer.concat([head, Buffer.from('x')]));
+            const ek = Buffer.alloc(8);
+            ek.writeBigUInt64BE(BigInt(past));
+            await tx.put('kv_expiry', Buffer.concat([ek, Buffer.from(`e${i}`)]), Buffer.alloc(0));
+          }
+        });
+        assert.deepEqual((await v.check()).problems, []);
+        assert.deepEqual((await v.kvList()).map((k) => k.key), ['stays'], 'expired keys are invisible');
+        assert.equal(await v.kvSweep(), 1203);
+        assert.equal(await rows(v, 'kv'), 1);
+        assert.equal(await rows(v, 'kv_expiry'), 1);
+        assert.equal(await v.kvSweep(), 0);
+        assert.deepEqual((await v.check()).problems, []);
+      });
+    });
+
     if (f.persistent) {
       it('keeps everything across a reopen', async () => {
         const { v, d } = await fresh();

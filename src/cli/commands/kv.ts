@@ -4,7 +4,7 @@ import type { Command, CommandGroup, CommandModule, Context } from '../context.j
 import type { KvInfo } from '../../api/memory.js';
 import { usageError } from '../args.js';
 import { oneLine } from '../output.js';
-import { STDIN_FLAG, inputBytes, iso } from './memory-common.js';
+import { STDIN_FLAG, inputBytes, iso, NO_AT } from './memory-common.js';
 
 const IF_VERSION = { key: 'ifVersion', long: 'if-version', value: 'N', int: true, help: 'only if the key\'s version is N (0: only if it does not exist); else ECONFLICT' };
 
@@ -102,10 +102,26 @@ const list: Command = {
   },
 };
 
+const sweep: Command = {
+  usage: 'kv sweep',
+  summary: 'delete every expired key now; prints how many (--json: {removed})',
+  notes: ['Expired keys are already invisible to every read; kv writes delete up to 100 of them each. This deletes all of them.'],
+  flags: [],
+  min: 0,
+  max: 0,
+  async run(ctx: Context) {
+    const vault = await ctx.vault();
+    const removed = await vault.kvSweep();
+    if (ctx.json) await ctx.printJson({ removed });
+    else await ctx.note(`removed ${removed} expired ${removed === 1 ? 'key' : 'keys'}`);
+  },
+};
+
 export const kv: CommandGroup = {
-  usage: 'kv set|get|del|list',
+  noAt: NO_AT,
+  usage: 'kv set|get|del|list|sweep',
   notes: ['Values are bytes (up to memory_max_value_kb, default 1024 KiB). Every change is in `avfs audit`.'],
-  sub: { set, get, del, list },
+  sub: { set, get, del, list, sweep },
 };
 
 export const commands: CommandModule = { kv };

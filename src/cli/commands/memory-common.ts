@@ -22,6 +22,9 @@ export async function inputBytes(ctx: Context, arg: string | undefined, what: st
   return readAll(ctx.stdin);
 }
 
+/** Agent memory's answer to --at (docs/memory.md, "History"). */
+export const NO_AT = 'agent memory has no history, so --at does not apply to it (save it with a snapshot: avfs snapshot save --with-memory NAME; snapshot restore NAME brings it back)';
+
 export const STDIN_FLAG = { key: 'stdin', long: 'stdin', help: 'read it from stdin' };
 export const TAG_FLAG = { key: 'tag', long: 'tag', short: 't', value: 'TAG', multi: true };
 

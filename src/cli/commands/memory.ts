@@ -2,7 +2,7 @@
 import type { Command, CommandGroup, CommandModule, Context } from '../context.js';
 import type { Memory } from '../../api/memory.js';
 import { oneLine } from '../output.js';
-import { STDIN_FLAG, TAG_FLAG, inputBytes, iso, limitFlag, sinceFlag } from './memory-common.js';
+import { STDIN_FLAG, TAG_FLAG, inputBytes, iso, limitFlag, sinceFlag, NO_AT } from './memory-common.js';
 
 const withTime = (m: Memory): Memory & { time: string } => ({ ...m, time: iso(m.timeMs) });
 const tagText = (tags: string[]): string => (tags.length ? `  [${tags.map(oneLine).join(', ')}]` : '');
@@ -111,6 +111,7 @@ const forget: Command = {
 };
 
 export const memory: CommandGroup = {
+  noAt: NO_AT,
   usage: 'memory add|search|get|list|forget',
   notes: [
     'Memories live in the vault beside its files, on every backend; every change is in `avfs audit`.',

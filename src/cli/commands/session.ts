@@ -2,7 +2,7 @@
 import type { Command, CommandGroup, CommandModule, Context } from '../context.js';
 import type { Session } from '../../api/memory.js';
 import { oneLine } from '../output.js';
-import { iso, limitFlag } from './memory-common.js';
+import { iso, limitFlag, NO_AT } from './memory-common.js';
 
 function withTimes(s: Session): Session & { started: string; ended?: string } {
   return { ...s, started: iso(s.startedMs), ...(s.endedMs !== undefined ? { ended: iso(s.endedMs) } : {}) };
@@ -102,6 +102,7 @@ const end: Command = {
 };
 
 export const session: CommandGroup = {
+  noAt: NO_AT,
   usage: 'session start|get|list|end',
   notes: ['Session ids are 1, 2, 3... in the order sessions start. Every change is in `avfs audit`.'],
   sub: { start, get, list, end },

@@ -2,7 +2,7 @@
 import type { Command, CommandGroup, CommandModule, Context } from '../context.js';
 import type { AgentState } from '../../api/memory.js';
 import { vfsError } from '../../errors.js';
-import { STDIN_FLAG, inputBytes, iso, untilStopped } from './memory-common.js';
+import { STDIN_FLAG, inputBytes, iso, untilStopped, NO_AT } from './memory-common.js';
 
 const withTime = (s: AgentState): AgentState & { time: string } => ({ ...s, time: iso(s.timeMs) });
 
@@ -69,6 +69,7 @@ const watch: Command = {
 };
 
 export const state: CommandGroup = {
+  noAt: NO_AT,
   usage: 'state set|get|watch',
   notes: ['The state is limited by the vault setting memory_max_value_kb (default 1024 KiB). Every set is in `avfs audit`.'],
   sub: { set, get, watch },

@@ -3,7 +3,7 @@
 import type { Command, CommandGroup, CommandModule, Context } from '../context.js';
 import { usageError } from '../args.js';
 import { oneLine } from '../output.js';
-import { STDIN_FLAG, inputBytes, iso, untilStopped } from './memory-common.js';
+import { STDIN_FLAG, inputBytes, iso, untilStopped, NO_AT } from './memory-common.js';
 
 const append: Command = {
   usage: 'stream append [--stdin] [-l] KEY [DATA]',
@@ -97,6 +97,7 @@ const trim: Command = {
 };
 
 export const stream: CommandGroup = {
+  noAt: NO_AT,
   usage: 'stream append|cat|list|trim',
   notes: ['Appends are limited by the vault setting memory_max_value_kb (default 1024 KiB). Every change is in `avfs audit`.'],
   sub: { append, cat, list, trim },

@@ -204,6 +204,7 @@ const fork: Command = {
     'SRC is a name or a path; it is only read. DST is a new name (stored under $AVFS_HOME/vaults) or a path; it must not exist.',
     'DST keeps SRC\'s history, snapshots and settings up to the point; its audit log adds a vault.fork record.',
     '--snapshot takes what --at takes: a snapshot name, an operation number (42, seq:42) or a time (ISO 8601, 10m, 2h, 3d).',
+    'Agent memory has no history: DST gets the memory saved with snapshot S (snapshot save --with-memory), else SRC\'s memory as it is now.',
   ],
   flags: [
     { key: 'snapshot', long: 'snapshot', value: 'S', help: 'fork at this point: a snapshot, an operation number or a time (default: now)' },
@@ -223,7 +224,7 @@ const fork: Command = {
       ...(ctx.actor !== undefined ? { actor: ctx.actor } : {}),
     });
     if (ctx.json) await ctx.printJson({ name: r.name ?? null, path: r.path, backend: r.backend, from: r.from, seq: r.seq });
-    else await ctx.note(`forked ${r.from} at ${r.at} into vault ${r.name ?? r.path} (${r.backend}) at ${r.path}`);
+    else await ctx.note(`forked ${r.from} at ${r.at}${r.memory ? ' (with its agent memory)' : ''} into vault ${r.name ?? r.path} (${r.backend}) at ${r.path}`);
   },
 };
 

@@ -219,6 +219,7 @@ const snapshotShape = z.object({
   time: z.string(),
   actor: z.string(),
   auto: z.boolean().describe('saved automatically by snapshot_restore'),
+  memory: z.boolean().describe('the agent memory (memories, kv, sessions, streams, state) was saved with it; snapshot_restore brings it back'),
 });
 
 const snapshotSave = tool({
@@ -227,14 +228,18 @@ const snapshotSave = tool({
   description:
     'Name the current state of the whole vault so it can be read (`at`), compared (diff `from`) or restored (snapshot_restore) later. Instant whatever the vault size: it copies nothing. ' +
     "Take one before a risky change. Names: letters, digits, '.', '_', ':', '-' (not only digits); omit the name for snap-YYYYMMDD-HHMMSS.",
-  input: { name: z.string().optional().describe("e.g. 'before-refactor'") },
+  input: {
+    name: z.string().optional().describe("e.g. 'before-refactor'"),
+    with_memory: z.boolean().optional().describe('also save the agent memory (memories, kv, sessions, streams, state), which has no history of its own; snapshot_restore then brings it back'),
+  },
   output: snapshotShape.shape,
   mutates: true,
   destructiveHint: false,
   idempotentHint: false,
   async run(a, s) {
-    const snap = await s.vault.saveSnapshot(a.name);
-    return { text: `saved snapshot ${snap.name} (operation ${snap.seq})`, data: { name: snap.name, seq: snap.seq, time: iso(snap.timeMs), actor: snap.actor, auto: snap.auto } };
+    const snap = await s.vault.saveSnapshot(a.name, { withMemory: a.with_memory });
+    const data = { name: snap.name, seq: snap.seq, time: iso(snap.timeMs), actor: snap.actor, auto: snap.auto, memory: snap.memory !== undefined };
+    return { text: `saved snapshot ${snap.name} (operation ${snap.seq}${data.memory ? ', with agent memory' : ''})`, data };
   },
 });
 
@@ -246,8 +251,8 @@ const snapshotList = tool({
   output: { snapshots: z.array(snapshotShape) },
   ...READ_ONLY,
   async run(_a, s) {
-    const snaps = (await s.vault.listSnapshots()).map((x) => ({ name: x.name, seq: x.seq, time: iso(x.timeMs), actor: x.actor, auto: x.auto }));
-    const text = snaps.length === 0 ? 'no snapshots' : snaps.map((x) => `${x.name}  ${x.time}  #${x.seq}  ${x.actor}${x.auto ? '  (auto)' : ''}`).join('\n');
+    const snaps = (await s.vault.listSnapshots()).map((x) => ({ name: x.name, seq: x.seq, time: iso(x.timeMs), actor: x.actor, auto: x.auto, memory: x.memory !== undefined }));
+    const text = snaps.length === 0 ? 'no snapshots' : snaps.map((x) => `${x.name}  ${x.time}  #${x.seq}  ${x.actor}${x.auto ? '  (auto)' : ''}${x.memory ? '  (with memory)' : ''}`).join('\n');
     return { text, data: { snapshots: snaps } };
   },
 });
@@ -258,9 +263,13 @@ const snapshotRestore = tool({
   description:
     'Make the whole vault as it was at a snapshot: files added since are removed, removed ones come back, changed ones get their old content (as new versions). ' +
     'The current state is saved first as an automatic snapshot (its name is returned), so the restore can itself be undone. Takes a snapshot name (see snapshot_list).',
-  input: { name: z.string().describe('the snapshot to restore') },
+  input: {
+    name: z.string().describe('the snapshot to restore'),
+    keep_memory: z.boolean().optional().describe('leave the agent memory as it is even when the snapshot holds memory'),
+  },
   output: {
     restored: z.string(),
+    memory: z.boolean().describe('the agent memory was restored too (the snapshot holds memory)'),
     to: z.string().describe('the point restored'),
     saved: z.string().describe('the automatic snapshot of the state before the restore'),
     added: z.number(),
@@ -273,9 +282,10 @@ const snapshotRestore = tool({
   idempotentHint: false,
   async run(a, s) {
     // A name is a snapshot name (as `avfs snapshot restore` reads it), unless written seq:N or time:T.
-    const r = await s.vault.restoreSnapshot(/^(snap|seq|time):/.test(a.name) ? a.name : `snap:${a.name}`);
-    const data = { restored: a.name, to: r.to.label, saved: r.saved.name, added: r.added, removed: r.removed, changed: r.changed };
-    return { text: `restored ${r.to.label}: ${r.added} added, ${r.removed} removed, ${r.changed} changed (the state before is snapshot ${r.saved.name})`, data };
+    const r = await s.vault.restoreSnapshot(/^(snap|seq|time):/.test(a.name) ? a.name : `snap:${a.name}`, { keepMemory: a.keep_memory });
+    const data = { restored: a.name, memory: r.memory, to: r.to.label, saved: r.saved.name, added: r.added, removed: r.removed, changed: r.changed };
+    const mem = r.memory ? ' and the agent memory' : '';
+    return { text: `restored ${r.to.label}${mem}: ${r.added} added, ${r.removed} removed, ${r.changed} changed (the state before is snapshot ${r.saved.name})`, data };
   },
 });
 

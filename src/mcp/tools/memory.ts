@@ -234,6 +234,21 @@ const kvList = tool({
   },
 });
 
+const kvSweep = tool({
+  name: 'kv_sweep',
+  title: 'Delete expired keys',
+  description: 'Delete every expired key now and return how many went. Expired keys are already invisible to kv_get and kv_list; this frees their space at once.',
+  input: {},
+  output: { removed: z.number().describe('expired keys deleted') },
+  mutates: true,
+  destructiveHint: false,
+  idempotentHint: true,
+  async run(_a, s) {
+    const removed = await s.vault.kvSweep();
+    return { text: `removed ${removed} expired ${removed === 1 ? 'key' : 'keys'}`, data: { removed } };
+  },
+});
+
 // ---- sessions -------------------------------------------------------------------------------
 
 const sessionShape = {
@@ -443,6 +458,7 @@ export const memoryTools: ToolDef[] = [
   kvSet,
   kvDelete,
   kvList,
+  kvSweep,
   sessionStart,
   sessionGet,
   sessionList,
