@@ -7,7 +7,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENGINES, STORE_NAME, vaultFactory } from './helpers/vaults.js';
@@ -87,9 +87,14 @@ function assertNoSpace(r: RunResult): void {
   assertOneLineError({ ...r, stderr: r.stderr.split('\n').filter((l) => !LMDB_NATIVE.test(l)).join('\n') }, 1, /no space left/);
 }
 
-/** Fill the rest of a file system with a host file; returns its path. */
+let fillers = 0;
+
+/**
+ * Fill the rest of a file system with new host files; returns the first one's path. Always new
+ * files: rewriting an earlier filler would first free all the space it held.
+ */
 function fillUp(dir: string, leaveBytes = 0): string {
-  const filler = join(dir, 'filler');
+  const filler = join(dir, `filler-${fillers++}`);
   const s = statfsSync(dir);
   const free = s.bavail * s.bsize - leaveBytes;
   if (free > 0) {
@@ -103,7 +108,7 @@ function fillUp(dir: string, leaveBytes = 0): string {
   if (leaveBytes === 0) {
     for (let i = 0; i < 64; i++) {
       try {
-        writeFileSync(join(dir, `filler-${i}`), Buffer.alloc(4096));
+        writeFileSync(join(dir, `filler-${fillers++}`), Buffer.alloc(4096));
       } catch {
         break;
       }
@@ -113,8 +118,7 @@ function fillUp(dir: string, leaveBytes = 0): string {
 }
 
 function removeFillers(dir: string): void {
-  rmSync(join(dir, 'filler'), { force: true });
-  for (let i = 0; i < 64; i++) rmSync(join(dir, `filler-${i}`), { force: true });
+  for (const name of readdirSync(dir)) if (name.startsWith('filler-')) rmSync(join(dir, name), { force: true });
 }
 
 for (const kind of ON_DISK) {

@@ -620,7 +620,8 @@ export async function openLog(opts: OpenOptions & { passphrase?: string }): Prom
       fs.accessSync(path, fs.constants.R_OK | fs.constants.X_OK | (readOnly ? 0 : fs.constants.W_OK));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code === 'EROFS' ? 'EROFS' : 'EACCES';
-      throw vfsError(code, path, `cannot ${readOnly ? 'read' : 'write in'} the store folder (${(e as NodeJS.ErrnoException).code})`, e);
+      const why = code === 'EROFS' ? 'the file system is read-only' : `cannot ${readOnly ? 'read' : 'write in'} the store folder`;
+      throw vfsError(code, path, `${why} (${(e as NodeJS.ErrnoException).code})`, e);
     }
     const lockKey = fs.realpathSync(path);
     const engine = new LogEngine(path, cipher, sig, settings, readOnly, lockKey, locks.acquire(lockKey));

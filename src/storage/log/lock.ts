@@ -43,10 +43,24 @@ function tryCreate(file: string): boolean {
   }
   try {
     fs.writeSync(fd, String(process.pid));
-  } finally {
+  } catch (e) {
+    // A full disk lets the file be made but not written: an empty lock left behind would read
+    // as "being created" to every later process, so take it away again.
     fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+    throw e;
   }
+  fs.closeSync(fd);
   return true;
+}
+
+/** An empty file older than a second: its creator died between open and write. */
+function abandoned(file: string): boolean {
+  try {
+    return Date.now() - fs.statSync(file).mtimeMs > 1000;
+  } catch {
+    return false;
+  }
 }
 
 export class FileLock {
@@ -66,19 +80,11 @@ export class FileLock {
   async acquire(): Promise<void> {
     const start = Date.now();
     let delay = 0.5;
-    let emptySince: number | undefined;
     for (;;) {
       try {
         if (tryCreate(this.file)) return;
         const pid = ownerOf(this.file);
-        if (pid === undefined) {
-          // Empty for long: its creator died between open and write.
-          emptySince ??= Date.now();
-          if (Date.now() - emptySince > 1000) this.breakStale(undefined);
-        } else {
-          emptySince = undefined;
-          if (!alive(pid)) this.breakStale(pid);
-        }
+        if (pid === undefined ? abandoned(this.file) : !alive(pid)) this.breakStale(pid);
       } catch (e) {
         throw fromFs(e, this.dir);
       }
@@ -92,7 +98,7 @@ export class FileLock {
   private breakStale(pid: number | undefined): void {
     if (!tryCreate(this.breaker)) {
       const b = ownerOf(this.breaker);
-      if (b !== undefined && !alive(b)) fs.rmSync(this.breaker, { force: true });
+      if (b === undefined ? abandoned(this.breaker) : !alive(b)) fs.rmSync(this.breaker, { force: true });
       return;
     }
     try {
