@@ -58,7 +58,7 @@ describe('avfs mcp --http', () => {
   it('tools over HTTP: schemas, annotations, structured results', async () => {
     const c = await connect('http-agent');
     const { tools } = await c.listTools();
-    assert.equal(tools.length, 43, 'the 22 file tools, the 4 tag and metadata tools and the 17 memory tools');
+    assert.equal(tools.length, 44, 'the 22 file tools, the 4 tag and metadata tools and the 18 memory tools');
     const w = tools.find((t) => t.name === 'write_file')!;
     assert.equal(w.annotations?.readOnlyHint, false);
     assert.equal(w.annotations?.destructiveHint, true);
