@@ -138,20 +138,19 @@ function checkRefusal(argv: string[], words: string[], r: CliRun): void {
   assert.doesNotMatch(r.stderr + r.stdout, /Cannot read propert|is not a function|is not iterable|undefined \(reading/, `an internal error reached the user: ${what}`);
   if (r.code === 0) return;
   if (!r.partly) assert.equal(r.changed, false, `a refused command changed the vault: ${what}`);
-  const json = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length).includes('--json');
-  const messages = json
-    ? r.stdout.split('\n').filter((l) => l.includes('"error":'))
-    : r.stderr.split('\n').filter((l) => l.startsWith('avfs: ') && !l.startsWith('avfs: warning'));
-  if (!(r.code === 1 && SILENT_ONE.has(words[0]))) assert.ok(messages.length >= 1 || /^usage|^avfs - /im.test(r.stderr), `no error line: ${what}`);
-  for (const m of messages) {
-    if (json) {
-      // One error object, or a result with the errors inside (grep reports per file).
-      const doc = JSON.parse(m) as { error?: string; errors?: { error: string }[] };
-      assert.ok(typeof doc.error === 'string' || (doc.errors ?? []).length > 0, what);
-    } else {
-      assert.ok(!m.includes('\r'), `one clean line: ${what}`);
-    }
+  // Whether --json is on is the parser's call (`--actor --json` makes "--json" the actor), so
+  // the error may be in either place: JSON lines on stdout, or "avfs: " lines on stderr.
+  const jsonErrors = r.stdout.split('\n').filter((l) => l.includes('"error":'));
+  const textErrors = r.stderr.split('\n').filter((l) => l.startsWith('avfs: ') && !l.startsWith('avfs: warning'));
+  if (!(r.code === 1 && SILENT_ONE.has(words[0]))) {
+    assert.ok(jsonErrors.length + textErrors.length >= 1 || /^usage|^avfs - /im.test(r.stderr), `no error line: ${what}`);
   }
+  for (const m of jsonErrors) {
+    // One error object, or a result with the errors inside (grep reports per file).
+    const doc = JSON.parse(m) as { error?: string; errors?: { error: string }[] };
+    assert.ok(typeof doc.error === 'string' || (doc.errors ?? []).length > 0, what);
+  }
+  for (const m of textErrors) assert.ok(!m.includes('\r'), `one clean line: ${what}`);
 }
 
 for (const kind of ON_DISK) {

@@ -3,7 +3,6 @@
 // this worker when it is passed, which is the only way to stop a synchronous hang (a regex
 // backtracking catastrophically, a loop in a parser).
 import { parentPort } from 'node:worker_threads';
-import { createHash } from 'node:crypto';
 import { parseArgs, type ArgsSpec } from '../../src/cli/args.js';
 import { main } from '../../src/cli/main.js';
 import { memoryWriter } from '../../src/cli/output.js';
@@ -11,8 +10,7 @@ import { normalizePath } from '../../src/core/paths.js';
 import { parseQuery, formatQuery } from '../../src/text/query.js';
 import { compilePatterns } from '../../src/search/pattern.js';
 import { Matcher, scanText } from '../../src/search/matcher.js';
-import { openStore } from '../../src/vault/store.js';
-import { COLLECTION_NAMES, scan } from '../../src/storage/contract.js';
+import { dumpStore } from './store-dump.js';
 import { openVault, type Vault } from '../../src/index.js';
 import { Readable } from 'node:stream';
 
@@ -36,44 +34,6 @@ function describe(e: unknown): Thrown {
     vfs: err?.name === 'VfsError',
     ...(typeof err?.stack === 'string' ? { stack: err.stack } : {}),
   };
-}
-
-// Derived data a read may bring up to date (the lazy search indexes catch up on `search` and
-// `grep`, which exit 1 when nothing matched): not the vault's content.
-const DERIVED = new Set(['search_queue', 'search_terms', 'search_postings', 'search_docs', 'grep_trigrams', 'grep_docs']);
-const COUNTERS = new Set(['seq', 'search']);
-
-/**
- * The vault's content, hashed (every collection but the derived indexes; the operation log
- * without the records of refused operations, which the audit keeps on purpose, and without
- * the sequence counter they advance), and how many operations succeeded.
- */
-export async function dumpStore(path: string): Promise<{ state: string; done: number }> {
-  const { engine } = await openStore(path, undefined);
-  try {
-    return await engine.read(async (tx) => {
-      const h = createHash('sha256');
-      let done = 0;
-      for (const c of COLLECTION_NAMES) {
-        if (DERIVED.has(c)) continue;
-        h.update(`\0${c}\0`);
-        for await (const e of scan(tx, c)) {
-          if (c === 'meta' && COUNTERS.has(Buffer.from(e.key).toString())) continue;
-          if (c === 'oplog') {
-            if ((JSON.parse(Buffer.from(e.value).toString()) as { outcome?: string }).outcome !== undefined) continue;
-            done++;
-          }
-          h.update(String(e.key.length) + ':');
-          h.update(e.key);
-          h.update(String(e.value.length) + ':');
-          h.update(e.value);
-        }
-      }
-      return { state: h.digest('hex'), done };
-    });
-  } finally {
-    await engine.close();
-  }
 }
 
 /** The lines (1-based) of `text` where `re` matches, one line at a time: the oracle for grep. */
