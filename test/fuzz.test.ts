@@ -198,7 +198,9 @@ for (const kind of ON_DISK) {
           const r = await runAvfs(argv, { env: { AVFS_HOME: env.AVFS_HOME } });
           assert.ok([0, 1, 2].includes(r.code), `exit ${r.code}: ${r.stderr}`);
           assert.doesNotMatch(r.stderr, /^\s+at /m, `no stack trace: ${JSON.stringify(argv)}: ${r.stderr}`);
-          if (r.code !== 0) assert.ok(r.stderr.split('\n').some((l) => l.startsWith('avfs: ') || /^usage/i.test(l)), `an error line: ${r.stderr}`);
+          // The error is an "avfs: " line on stderr, or a JSON error on stdout when --json took.
+          const line = r.stderr.split('\n').some((l) => l.startsWith('avfs: ') || /^usage/i.test(l)) || r.out.split('\n').some((l) => l.startsWith('{"error":'));
+          if (r.code !== 0) assert.ok(line, `an error line: ${JSON.stringify(argv)}: ${r.stderr}`);
         }),
         params(4),
       );
