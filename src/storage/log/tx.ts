@@ -1,8 +1,8 @@
 // Read and write transactions over the in-memory index. A read tx holds one committed map of
 // trees (its snapshot); a write tx clones the trees it changes and remembers the last put or
 // delete per key, which becomes the transaction's one log record at commit.
-import type { Bytes, Collection, Entry, RangeOptions, ReadTx, WriteTx } from '../contract.js';
-import { COLLECTION_NAMES, checkKey } from '../contract.js';
+import type { Bytes, Collection, Entry, RangeOptions, ReadTx, TextEntries, TextRangeOptions, WriteTx } from '../contract.js';
+import { COLLECTION_NAMES, checkKey, prefixEnd } from '../contract.js';
 import { isRef, type Value } from './format.js';
 import { Staged, rangeOf, type Trees } from './index.js';
 
@@ -39,6 +39,29 @@ export class LogReadTx implements ReadTx {
     this.live();
     known(coll);
     return rangeOf(this.trees.get(coll), opts).map(([k, v]) => ({ key: Buffer.from(k), value: this.src.load(v) }));
+  }
+  /** Listing a big folder: texts and values straight off the tree, no Entry or key copy per row. */
+  async rangeTexts(coll: Collection, prefix: Bytes, valueBytes: number, opts: TextRangeOptions = {}): Promise<TextEntries> {
+    this.live();
+    known(coll);
+    const t = this.trees.get(coll);
+    const p = Buffer.from(prefix);
+    const end = prefixEnd(p);
+    const limit = opts.limit ?? Infinity;
+    const texts: string[] = [];
+    const parts: Buffer[] = [];
+    if (!t || p.length === 0 || end === undefined || limit <= 0) return { texts, values: Buffer.alloc(0) };
+    const start = opts.after === undefined ? p : Buffer.concat([p, Buffer.from(opts.after)]);
+    for (const [k, v] of t.entries(start) as IterableIterator<[Buffer, Value]>) {
+      if (Buffer.compare(k, end) >= 0) break;
+      if (opts.after !== undefined && k.equals(start)) continue;
+      const value = isRef(v) ? this.src.load(v) : v;
+      if (value.length !== valueBytes) throw new Error(`rangeTexts: a value of ${value.length} bytes, expected ${valueBytes}`);
+      texts.push(k.toString('utf8', p.length));
+      parts.push(value);
+      if (texts.length >= limit) break;
+    }
+    return { texts, values: Buffer.concat(parts, texts.length * valueBytes) };
   }
   async count(coll: Collection, opts: RangeOptions = {}): Promise<number> {
     this.live();
