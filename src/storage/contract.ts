@@ -193,11 +193,11 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-export type EngineKind = 'sqlite' | 'lmdb' | 'memory' | 'log';
-export const ENGINE_KINDS: readonly EngineKind[] = ['sqlite', 'lmdb', 'memory', 'log'];
+export type EngineKind = 'sqlite' | 'lmdb' | 'memory' | 'log' | 'rocksdb';
+export const ENGINE_KINDS: readonly EngineKind[] = ['sqlite', 'lmdb', 'memory', 'log', 'rocksdb'];
 
 export interface OpenOptions {
-  /** Where the store lives (a file for sqlite, a folder for lmdb and log; ignored by memory). */
+  /** Where the store lives (a file for sqlite, a folder for lmdb, log and rocksdb; ignored by memory). */
   path: string;
   /** Create the store if it does not exist; otherwise a missing store is ENOVAULT. */
   create: boolean;
