@@ -73,5 +73,6 @@ export const OPEN_OPTIONS = {
   createIfMissing: false,
   // One background thread: a store is one of many small things on an agent's machine.
   parallelism: 1,
-  infoLogLevel: 'fatal',
+  // No infoLogLevel: the binding then gives RocksDB a null logger. With any level RocksDB keeps
+  // a LOG file and renames the last one to LOG.old.<time> on every open: one file per handover.
 } as const;
