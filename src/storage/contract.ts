@@ -190,6 +190,12 @@ export interface Engine {
    * bulk copy; engines without it (memory) are forked by streaming their collections.
    */
   copyTo?(path: string): Promise<void>;
+  /**
+   * Optional (rocksdb, where one opener per process holds the database): keep the store open
+   * until done() and give a helper thread of this process the native handle to read it through
+   * (grep's helpers; src/api/grep-pool.ts).
+   */
+  lend?(): Promise<{ handle: bigint; done(): void }>;
   close(): Promise<void>;
 }
 

@@ -265,6 +265,19 @@ class RocksEngine implements Engine {
     }
   }
 
+  /** The database stays open in this process until done(); a helper thread reads it by its handle. */
+  async lend(): Promise<{ handle: bigint; done(): void }> {
+    this.live();
+    const db = await this.enter();
+    let done = false;
+    return {
+      handle: (db as unknown as { handle: bigint }).handle,
+      done: () => {
+        if (!done) (done = true), this.holder.leave();
+      },
+    };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
