@@ -33,6 +33,58 @@ function alive(pid: number): boolean {
 
 let waiterSeq = 0;
 
+/**
+ * Room kept for opening on a full disk: the file `reserve` of RESERVE_BYTES written zeros. An
+ * open that fails with ENOSPC empties it and tries again; every open that succeeds fills it up
+ * again as far as the disk allows (taking back what the open freed, so a full disk stays full
+ * for writes, which fail with ENOSPC, while reads go on).
+ */
+const RESERVE_FILE = 'reserve';
+const RESERVE_BYTES = 1024 * 1024;
+const ZEROS = Buffer.alloc(64 * 1024);
+
+function isNoSpace(e: unknown): boolean {
+  let err = e as { code?: unknown; cause?: unknown; message?: string } | undefined;
+  if (err?.code === 'LEVEL_DATABASE_NOT_OPEN' && err.cause) err = err.cause as typeof err;
+  return /No space left on device/i.test(err?.message ?? '');
+}
+
+/** Empty the reserve; false if there was nothing in it. */
+function releaseReserve(root: string): boolean {
+  try {
+    const file = join(root, RESERVE_FILE);
+    if (fs.statSync(file).size === 0) return false;
+    fs.truncateSync(file, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function refillReserve(root: string): void {
+  let fd: number | undefined;
+  try {
+    const file = join(root, RESERVE_FILE);
+    let size = 0;
+    try {
+      size = fs.statSync(file).size;
+    } catch {
+      /* not made yet */
+    }
+    if (size >= RESERVE_BYTES) return;
+    fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o600);
+    try {
+      while (size < RESERVE_BYTES) size += fs.writeSync(fd, ZEROS, 0, Math.min(ZEROS.length, RESERVE_BYTES - size), size);
+    } catch {
+      fs.ftruncateSync(fd, size); // as far as the disk allowed
+    }
+  } catch {
+    /* a read-only medium, a full disk: no reserve for now */
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
 /** A long read is moved to a private copy only of a store up to this size (else others wait). */
 const DETACH_MAX_BYTES = 256 * 1024 * 1024;
 
@@ -282,6 +334,9 @@ export class Holder {
         await db.open(OPEN_OPTIONS);
       } catch (e) {
         if (isLocked(e)) return false;
+        // Every open writes (a MANIFEST, an OPTIONS file, the replayed log as a table): on a full
+        // disk, give back the reserve and try once more, so the store can still be read.
+        if (isNoSpace(e) && releaseReserve(this.root)) continue;
         // Compaction may have moved the store on meanwhile (and removed this folder).
         if (readSignature(this.root).db !== name && attempt < 10) continue;
         throw e;
@@ -290,6 +345,7 @@ export class Holder {
         await db.close();
         continue;
       }
+      refillReserve(this.root);
       this.db = db;
       this.dbName = name;
       this.heldSince = Date.now();
@@ -327,7 +383,9 @@ export class Holder {
     this.watcher = undefined;
     if (this.poll) clearInterval(this.poll), (this.poll = undefined);
     if (this.idleTimer) clearTimeout(this.idleTimer), (this.idleTimer = undefined);
-    await db.close();
+    // The binding lets the database go even when RocksDB's Close reports an error (one left by a
+    // failed write, such as a full disk): there is nothing more to do about it here.
+    await db.close().catch(() => {});
   }
 
   /** The last engine on this path is closing: wait for its transactions, then close. */

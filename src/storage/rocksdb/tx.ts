@@ -156,7 +156,12 @@ interface Pending {
 export class RocksWriteTx extends RocksReadTx implements WriteTx {
   /** The last change per key (store key as latin1). */
   readonly pending = new Map<string, Pending>();
-  private sorted: Pending[] | undefined;
+  /**
+   * The pending changes in key order, made when a range needs them. In an object of its own:
+   * callers may wrap a tx with Object.create (write-behind counts writes so), and an assignment
+   * through the wrapper would land on the wrapper, not here.
+   */
+  private readonly order: { sorted?: Pending[] } = {};
 
   async put(coll: Collection, key: Bytes, value: Bytes): Promise<void> {
     this.live();
@@ -173,7 +178,7 @@ export class RocksWriteTx extends RocksReadTx implements WriteTx {
     if (p) p.value = value;
     else {
       this.pending.set(id, { key: k, value });
-      this.sorted = undefined;
+      this.order.sorted = undefined;
     }
   }
   protected override lookup(k: Buffer): Buffer | undefined {
@@ -183,7 +188,7 @@ export class RocksWriteTx extends RocksReadTx implements WriteTx {
   }
   /** Pending changes inside the bounds, in key order. */
   private pendingIn(b: DbBounds): Pending[] {
-    const all = (this.sorted ??= [...this.pending.values()].sort((x, y) => Buffer.compare(x.key, y.key)));
+    const all = (this.order.sorted ??= [...this.pending.values()].sort((x, y) => Buffer.compare(x.key, y.key)));
     const first = (pred: (p: Pending) => boolean) => {
       let lo = 0;
       let hi = all.length;
