@@ -88,7 +88,11 @@ function refillReserve(root: string): void {
 /** A long read is moved to a private copy only of a store up to this size (else others wait). */
 const DETACH_MAX_BYTES = 256 * 1024 * 1024;
 
+/** A read running this long while another process waits is moved to a private copy. */
+const LONG_READ_MS = 250;
+
 export interface ReadTxLike {
+  readonly startedMs: number;
   pin(): void;
   /** Read from this database (a private copy) from now on. */
   moveTo(db: RocksDb): void;
@@ -168,7 +172,6 @@ export class Holder {
           continue;
         }
         this.active++;
-        if (this.idleTimer) clearTimeout(this.idleTimer), (this.idleTimer = undefined);
         return this.db;
       }
       // A failure (a damaged store, a timeout) is this caller's: waiters behind it try again.
@@ -239,12 +242,15 @@ export class Holder {
       return;
     }
     if (!this.othersWaiting()) return;
-    // A moment's grace: a process running transactions back to back starts the next one now.
-    if (Date.now() - this.heldSince < this.holdMs) {
+    // Keep it for hold_ms from the open, idle or not: a process that runs transactions with a
+    // little work between them (hashing, its caller's awaits) does many per handover. Then let
+    // go at the first idle moment (here, or at the end of the transaction running then).
+    const left = this.holdMs - (Date.now() - this.heldSince);
+    if (left > 0) {
       this.idleTimer ??= setTimeout(() => {
         this.idleTimer = undefined;
-        if (this.db && this.active === 0 && !this.transition) this.run(() => this.closeDb());
-      }, 2);
+        this.releaseIfWanted();
+      }, left + 1);
       return;
     }
     this.run(() => this.closeDb());
@@ -256,7 +262,10 @@ export class Holder {
    */
   private detachable(): boolean {
     if (this.active !== this.reads.size || this.unpinned.size !== this.reads.size) return false;
-    if (Date.now() - this.heldSince < this.holdMs) return false;
+    const now = Date.now();
+    if (now - this.heldSince < this.holdMs) return false;
+    // Only long reads: a short one ends soon, and then the database is handed over as it is.
+    for (const r of this.reads) if (now - r.startedMs < LONG_READ_MS) return false;
     const bytes = Number(this.db?.getProperty('rocksdb.estimate-live-data-size')) + Number(this.db?.getProperty('rocksdb.cur-size-all-mem-tables'));
     return !(bytes > DETACH_MAX_BYTES);
   }

@@ -9,6 +9,14 @@ import type { Bytes, Collection, Entry, RangeOptions, ReadTx, WriteTx } from '..
 import { checkKey, emptyBounds, toBounds } from '../contract.js';
 import type { RocksDb, RocksIterator } from './binding.js';
 import { dbBounds, dbKey, prefixOf, type DbBounds } from './keys.js';
+import BTreeModule from 'sorted-btree';
+
+interface PendingTree {
+  set(k: Buffer, v: Pending): boolean;
+  entries(lowest?: Buffer): IterableIterator<[Buffer, Pending]>;
+}
+// sorted-btree ships CommonJS with `exports.default`; under NodeNext the class sits on .default.
+const BTree = (BTreeModule as unknown as { default: new (e: undefined, c: (a: Buffer, b: Buffer) => number) => PendingTree }).default;
 
 const ENC = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const;
 const EMPTY = Buffer.alloc(0);
@@ -98,6 +106,7 @@ export class PinnedSource implements Source {
 
 export class RocksReadTx implements ReadTx {
   finished = false;
+  readonly startedMs = Date.now();
   constructor(
     public src: Source,
     private db?: RocksDb,
@@ -156,12 +165,8 @@ interface Pending {
 export class RocksWriteTx extends RocksReadTx implements WriteTx {
   /** The last change per key (store key as latin1). */
   readonly pending = new Map<string, Pending>();
-  /**
-   * The pending changes in key order, made when a range needs them. In an object of its own:
-   * callers may wrap a tx with Object.create (write-behind counts writes so), and an assignment
-   * through the wrapper would land on the wrapper, not here.
-   */
-  private readonly order: { sorted?: Pending[] } = {};
+  /** The same changes in key order, for ranges (a B+tree: a batch may hold many thousands). */
+  private readonly ordered: PendingTree = new BTree(undefined, Buffer.compare);
 
   async put(coll: Collection, key: Bytes, value: Bytes): Promise<void> {
     this.live();
@@ -177,8 +182,9 @@ export class RocksWriteTx extends RocksReadTx implements WriteTx {
     const p = this.pending.get(id);
     if (p) p.value = value;
     else {
-      this.pending.set(id, { key: k, value });
-      this.order.sorted = undefined;
+      const n = { key: k, value };
+      this.pending.set(id, n);
+      this.ordered.set(k, n);
     }
   }
   protected override lookup(k: Buffer): Buffer | undefined {
@@ -188,26 +194,14 @@ export class RocksWriteTx extends RocksReadTx implements WriteTx {
   }
   /** Pending changes inside the bounds, in key order. */
   private pendingIn(b: DbBounds): Pending[] {
-    const all = (this.order.sorted ??= [...this.pending.values()].sort((x, y) => Buffer.compare(x.key, y.key)));
-    const first = (pred: (p: Pending) => boolean) => {
-      let lo = 0;
-      let hi = all.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (pred(all[mid])) hi = mid;
-        else lo = mid + 1;
-      }
-      return lo;
-    };
-    const from = first((p) => {
-      const c = Buffer.compare(p.key, b.lower);
-      return c > 0 || (c === 0 && b.lowerInclusive);
-    });
-    const to = first((p) => {
-      const c = Buffer.compare(p.key, b.upper);
-      return c > 0 || (c === 0 && !b.upperInclusive);
-    });
-    return all.slice(from, Math.max(from, to));
+    const out: Pending[] = [];
+    for (const [k, p] of this.ordered.entries(b.lower)) {
+      const hi = Buffer.compare(k, b.upper);
+      if (hi > 0 || (hi === 0 && !b.upperInclusive)) break;
+      if (!b.lowerInclusive && k.equals(b.lower)) continue;
+      out.push(p);
+    }
+    return out;
   }
   protected override scan(b: DbBounds, reverse: boolean, limit: number, values: boolean): Row[] {
     const mine = this.pendingIn(b);
