@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    console.log('usage: npm run bench -- [--only sqlite,lmdb,log,memory,host,agentfs,memfs,agentvfs] [--files N] [--big-mib N] [--no-startup] [--startup-runs N] [--no-warmup]');
+    console.log('usage: npm run bench -- [--only sqlite,lmdb,log,rocksdb,memory,host,agentfs,memfs,agentvfs] [--files N] [--big-mib N] [--no-startup] [--startup-runs N] [--no-warmup]');
     console.log('       npm run bench -- --history [--only sqlite,lmdb,memory] [--files N (largest vault, default 100000)] [--no-warmup]');
     console.log('       npm run bench -- --memory [--only sqlite,lmdb,memory] [--files N (memories searched, default 100000)] [--no-warmup]');
     console.log('       npm run bench -- --search [--only sqlite,lmdb,memory] [--no-warmup]');

@@ -10,7 +10,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createVault, openVault } from '../src/index.js';
 import { contentFor } from './children/content.js';
-import { STORE_NAME } from './helpers/vaults.js';
+import { ROCKS_SKIP, STORE_NAME } from './helpers/vaults.js';
 
 const WRITER = join(dirname(fileURLToPath(import.meta.url)), 'children', 'writer.js');
 const WRITERS = 4;
@@ -28,7 +28,7 @@ function run(vaultPath: string, prefix: string): Promise<{ code: number | null; 
   });
 }
 
-for (const kind of ['sqlite', 'lmdb', 'log'] as const) {
+for (const kind of ['sqlite', 'lmdb', 'log', ...(ROCKS_SKIP ? [] : (['rocksdb'] as const))] as const) {
   describe(`concurrent writers on ${kind}`, () => {
     let dir: string;
     before(() => {

@@ -1,7 +1,7 @@
 // Crash safety: a child writes to a real vault and is killed with SIGKILL at a random moment;
 // the vault must then open, pass `vault check`, hold every write the child saw return, and
 // hold no torn write (every file present has one of the contents it could legitimately have).
-// 100 kills per persistent engine (200 on log), spread over 10 vaults so each check stays small.
+// 100 kills per persistent engine (200 on log and rocksdb), spread over 10 vaults so each check stays small.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -11,13 +11,14 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createVault, openVault } from '../src/index.js';
 import { contentFor } from './children/content.js';
-import { STORE_NAME } from './helpers/vaults.js';
+import { ROCKS_SKIP, STORE_NAME } from './helpers/vaults.js';
 
 const WRITER = join(dirname(fileURLToPath(import.meta.url)), 'children', 'writer.js');
 const VAULTS = 10;
 const KILLS_PER_VAULT = 10;
-// Our own engine gets twice the kills: its recovery is ours to prove.
-const killsFor = (kind: string) => (kind === 'log' ? 2 * KILLS_PER_VAULT : KILLS_PER_VAULT);
+// Our own engine gets twice the kills: its recovery is ours to prove; so does rocksdb, whose
+// handover between processes is ours.
+const killsFor = (kind: string) => (kind === 'log' || kind === 'rocksdb' ? 2 * KILLS_PER_VAULT : KILLS_PER_VAULT);
 
 interface Run {
   acked: string[];
@@ -83,7 +84,7 @@ function expected(name: string, run: Run): Buffer {
   return run.appended.has(base) ? Buffer.concat([first, contentFor(base + '+')]) : first;
 }
 
-for (const kind of ['sqlite', 'lmdb', 'log'] as const) {
+for (const kind of ['sqlite', 'lmdb', 'log', ...(ROCKS_SKIP ? [] : (['rocksdb'] as const))] as const) {
   describe(`crash safety on ${kind}`, () => {
     let dir: string;
     before(() => {

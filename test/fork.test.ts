@@ -15,9 +15,10 @@ import { listSnapshots } from '../src/history/snapshots.js';
 import { decodeJson, readU64, type OpRecord } from '../src/core/records.js';
 import { cliHome } from './helpers/cli.js';
 import { dump, tree } from './helpers/tree.js';
+import { ROCKS_SKIP } from './helpers/vaults.js';
 
-type Kind = 'sqlite' | 'lmdb' | 'log' | 'memory';
-const SUFFIX: Record<Kind, string> = { sqlite: '.avfs', lmdb: '.lmdb', log: '.log', memory: '' };
+type Kind = 'sqlite' | 'lmdb' | 'log' | 'rocksdb' | 'memory';
+const SUFFIX: Record<Kind, string> = { sqlite: '.avfs', lmdb: '.lmdb', log: '.log', rocksdb: '.rocksdb', memory: '' };
 
 async function rows(e: Engine, coll: Collection): Promise<Buffer[]> {
   return e.read(async (tx) => {
@@ -94,6 +95,8 @@ const PAIRS: [Kind, Kind][] = [
   ['log', 'log'],
   ['sqlite', 'log'],
   ['log', 'lmdb'],
+  // The optional rocksdb binding: only where it loads.
+  ...(ROCKS_SKIP ? [] : ([['rocksdb', 'rocksdb'], ['sqlite', 'rocksdb'], ['rocksdb', 'log']] as [Kind, Kind][])),
 ];
 
 for (const [from, to] of PAIRS) {

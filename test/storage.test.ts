@@ -12,6 +12,7 @@ import { isVfsError } from '../src/errors.js';
 import { storageSuite, storePath } from '../src/storage/conformance/suite.js';
 import { openEngine } from '../src/storage/engines.js';
 import type { EngineKind } from '../src/storage/contract.js';
+import { ROCKS_SKIP } from './helpers/vaults.js';
 
 function factory(kind: EngineKind, persistent: boolean, multiProcess: boolean, settings?: Record<string, unknown>) {
   return {
@@ -28,6 +29,9 @@ storageSuite('sqlite', factory('sqlite', true, true));
 storageSuite('lmdb', factory('lmdb', true, true, { map_size: '1MiB' }));
 // A small checkpoint threshold, so the suite's writes cross several generations.
 storageSuite('log', factory('log', true, true, { checkpoint_bytes: '64KiB' }));
+// The binding is optional: without it the rocksdb suites are skipped, saying why.
+if (ROCKS_SKIP) describe('rocksdb', () => it('storage conformance', { skip: ROCKS_SKIP }, () => {}));
+else storageSuite('rocksdb', factory('rocksdb', true, true));
 
 describe('engine settings', () => {
   const withDir = async (fn: (dir: string) => Promise<void>) => {
@@ -40,13 +44,13 @@ describe('engine settings', () => {
   };
   const refused = (code: string) => (e: unknown) => isVfsError(e) && e.code === code;
 
-  for (const kind of ['sqlite', 'lmdb', 'log'] as const) {
+  for (const kind of ['sqlite', 'lmdb', 'log', ...(ROCKS_SKIP ? [] : (['rocksdb'] as const))] as const) {
     it(`${kind}: refuses unknown and malformed settings`, () =>
       withDir(async (dir) => {
         const open = (settings: Record<string, unknown>) => openEngine(kind, { path: storePath(dir, kind), create: true, settings });
         await assert.rejects(open({ no_such_setting: 1 }), refused('EINVAL'));
         await assert.rejects(open(kind === 'sqlite' ? { synchronous: 'sometimes' } : { no_sync: 'maybe' }), refused('EINVAL'));
-        await assert.rejects(open(kind === 'sqlite' ? { mmap_size: 'lots' } : kind === 'lmdb' ? { map_size: 'lots' } : { checkpoint_bytes: 'lots' }), refused('EINVAL'));
+        await assert.rejects(open(kind === 'sqlite' ? { mmap_size: 'lots' } : kind === 'lmdb' ? { map_size: 'lots' } : kind === 'rocksdb' ? { lock_timeout_ms: 'lots' } : { checkpoint_bytes: 'lots' }), refused('EINVAL'));
       }));
 
     it(`${kind}: opens read-only, reads, and refuses writes with EROFS`, () =>

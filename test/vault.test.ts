@@ -9,6 +9,7 @@ import { createVault, openVault, listVaults, useVault, registerVault, deleteVaul
 import { openEngine } from '../src/storage/engines.js';
 import { META_VAULT, encodeJson, decodeJson, type VaultRecord } from '../src/core/records.js';
 import { code } from './helpers/errors.js';
+import { ROCKS_SKIP } from './helpers/vaults.js';
 
 describe('vaults', () => {
   let dir: string;
@@ -32,15 +33,16 @@ describe('vaults', () => {
   });
 
   it('registers, lists, switches and deletes named vaults on each backend', async () => {
-    for (const backend of ['sqlite', 'lmdb', 'log', 'memory']) {
+    for (const backend of ['sqlite', 'lmdb', 'log', ...(ROCKS_SKIP ? [] : ['rocksdb']), 'memory']) {
       const v = await createVault(`v-${backend}`, { home, backend });
       assert.equal(v.backend, backend);
       await v.close();
     }
     assert.equal(await code(createVault('v-sqlite', { home })), 'EEXIST');
     const names = listVaults({ home }).map((l) => `${l.name}:${l.backend}${l.current ? '*' : ''}`);
-    assert.deepEqual(names, ['default:sqlite*', 'v-lmdb:lmdb', 'v-log:log', 'v-memory:memory', 'v-sqlite:sqlite']);
+    assert.deepEqual(names, ['default:sqlite*', 'v-lmdb:lmdb', 'v-log:log', 'v-memory:memory', ...(ROCKS_SKIP ? [] : ['v-rocksdb:rocksdb']), 'v-sqlite:sqlite']);
     assert.ok(listVaults({ home }).find((l) => l.name === 'v-log')!.path.endsWith('/v-log.log'), 'a log vault is a NAME.log folder');
+    if (!ROCKS_SKIP) assert.ok(listVaults({ home }).find((l) => l.name === 'v-rocksdb')!.path.endsWith('/v-rocksdb.rocksdb'), 'a rocksdb vault is a NAME.rocksdb folder');
     useVault('v-lmdb', { home });
     const cur = await openVault(undefined, { home });
     assert.equal(cur.backend, 'lmdb', 'backend detected from the registry');
@@ -60,7 +62,7 @@ describe('vaults', () => {
   });
 
   it('detects the backend of a vault opened by path', async () => {
-    for (const [backend, file] of [['sqlite', 'd.avfs'], ['lmdb', 'd.lmdb'], ['log', 'd.log']] as const) {
+    for (const [backend, file] of [['sqlite', 'd.avfs'], ['lmdb', 'd.lmdb'], ['log', 'd.log'], ...(ROCKS_SKIP ? [] : ([['rocksdb', 'd.rocksdb']] as const))] as const) {
       const p = join(dir, file);
       await (await createVault(p, { backend, home })).close();
       const v = await openVault(p, { home });
@@ -119,7 +121,7 @@ describe('vaults', () => {
   });
 
   it('refuses a vault of an unknown format version', async () => {
-    for (const [backend, file] of [['sqlite', 'future.avfs'], ['lmdb', 'future.lmdb']] as const) {
+    for (const [backend, file] of [['sqlite', 'future.avfs'], ['lmdb', 'future.lmdb'], ...(ROCKS_SKIP ? [] : ([['rocksdb', 'future.rocksdb']] as const))] as const) {
       const p = join(dir, file);
       await (await createVault(p, { backend, home })).close();
       const engine = await openEngine(backend, { path: p, create: false });

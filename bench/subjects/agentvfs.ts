@@ -8,7 +8,7 @@ import type { FileSpec, ListedEntry, StorageSample, Subject, SubjectSpec } from 
 
 export const BATCH_FILES = 1000;
 
-const STORE_NAME: Record<string, string> = { sqlite: 'bench.avfs', lmdb: 'bench.lmdb', log: 'bench.log' };
+const STORE_NAME: Record<string, string> = { sqlite: 'bench.avfs', lmdb: 'bench.lmdb', log: 'bench.log', rocksdb: 'bench.rocksdb' };
 
 class AgentVfsSubject implements Subject {
   readonly kind = 'agentvfs' as const;

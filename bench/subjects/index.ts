@@ -5,7 +5,7 @@ import { hostSpecs } from './host.js';
 import { memfsSpecs } from './memfs.js';
 import type { SubjectSpec } from './subject.js';
 
-export const ENGINES = ['sqlite', 'lmdb', 'log', 'memory'];
+export const ENGINES = ['sqlite', 'lmdb', 'log', 'rocksdb', 'memory'];
 
 export function allSubjects(): SubjectSpec[] {
   return [...hostSpecs(), ...agentvfsSpecs(ENGINES), ...agentfsSpecs(), ...memfsSpecs()];

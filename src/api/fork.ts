@@ -72,15 +72,15 @@ export async function forkVault(src: string | Vault, dst: string, opts: ForkOpti
     name = dst;
   }
   if (opts.backend !== undefined && !isEngineKind(opts.backend)) {
-    throw vfsError('EBACKEND', undefined, `unknown backend "${opts.backend}" (choose sqlite, lmdb or log)`);
+    throw vfsError('EBACKEND', undefined, `unknown backend "${opts.backend}" (choose sqlite, lmdb, log or rocksdb)`);
   }
-  if (opts.backend === 'memory') throw vfsError('EINVAL', undefined, 'vault fork: a fork into the memory backend would be gone at once (choose sqlite, lmdb or log)');
+  if (opts.backend === 'memory') throw vfsError('EINVAL', undefined, 'vault fork: a fork into the memory backend would be gone at once (choose sqlite, lmdb, log or rocksdb)');
 
   const owned = typeof src === 'string';
   const source = typeof src === 'string' ? await openVault(src, { home, ...(opts.actor !== undefined ? { actor: opts.actor } : {}), ...(opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {}) }) : src;
   try {
     const backend = opts.backend ?? (source.backend === 'memory' ? reg.defaultBackend : source.backend);
-    if (!isEngineKind(backend) || backend === 'memory') throw vfsError('EBACKEND', undefined, `cannot fork into backend "${backend}" (choose sqlite, lmdb or log)`);
+    if (!isEngineKind(backend) || backend === 'memory') throw vfsError('EBACKEND', undefined, `cannot fork into backend "${backend}" (choose sqlite, lmdb, log or rocksdb)`);
     const path = name ? reg.defaultPath(name, backend) : resolveHost(dst);
     if (existsSync(path)) throw vfsError('EEXIST', path, 'something already exists here');
     const from = source.name ?? source.path;

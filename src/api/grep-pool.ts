@@ -18,6 +18,8 @@ export interface StoreRef {
   chunkSize: number;
   /** Whose helpers they are (the open vault's engine): closed with it. */
   owner: object;
+  /** Engines that cannot be opened twice in one process (rocksdb) lend their handle per batch. */
+  lend?: () => Promise<{ handle: bigint; done(): void }>;
 }
 
 /** grep-worker.js of the library (dist/src), from here or from the CLI bundle beside it. */
@@ -76,7 +78,7 @@ export async function closeHelper(owner: object): Promise<void> {
 async function startHelper(store: StoreRef): Promise<(Helper & { busy(): number }) | undefined> {
   const file = workerFile();
   if (!file) return undefined;
-  const w = new Worker(file, { workerData: { store: { kind: store.kind, path: store.path, chunkSize: store.chunkSize } } });
+  const w = new Worker(file, { workerData: { store: { kind: store.kind, path: store.path, chunkSize: store.chunkSize, lent: store.lend !== undefined } } });
   let failed: Error | undefined;
   w.on('error', (e) => (failed ??= e));
   const ok = await new Promise<boolean>((resolve) => {
@@ -99,6 +101,17 @@ async function startHelper(store: StoreRef): Promise<(Helper & { busy(): number 
     busy: () => busy,
     run(spec, maxFile, files) {
       if (dead) return Promise.reject(failed ?? vfsError('EIO', undefined, 'grep: the helper thread stopped'));
+      if (!store.lend) return send(spec, maxFile, files);
+      // The store stays open in this thread until the helper has answered.
+      return store.lend().then((lent) => send(spec, maxFile, files, lent.handle).finally(() => lent.done()));
+    },
+    async close() {
+      dead = true;
+      await w.terminate();
+    },
+  };
+  function send(spec: SearchSpec, maxFile: number, files: { ino: number; known: boolean; path: string }[], handle?: bigint): Promise<HelperResult[]> {
+      if (dead) return Promise.reject(failed ?? vfsError('EIO', undefined, 'grep: the helper thread stopped'));
       const id = next++;
       if (busy++ === 0) w.ref();
       return new Promise((resolve, reject) => {
@@ -116,14 +129,9 @@ async function startHelper(store: StoreRef): Promise<(Helper & { busy(): number 
         };
         w.on('message', onMessage);
         w.once('exit', onExit);
-        w.postMessage({ id, spec, maxFile, files });
+        w.postMessage({ id, spec, maxFile, files, ...(handle !== undefined ? { handle } : {}) });
       });
-    },
-    async close() {
-      dead = true;
-      await w.terminate();
-    },
-  };
+  }
 }
 
 /** What a helper answers for one file of a batch. */

@@ -40,6 +40,7 @@ export const UNSYNCED: Record<string, Record<string, unknown>> = {
   sqlite: { synchronous: 'normal' },
   lmdb: { no_sync: true },
   log: { no_sync: true },
+  rocksdb: { no_sync: true },
 };
 
 /**
@@ -81,7 +82,7 @@ export async function openVault(ref?: string, opts: OpenVaultOptions = {}): Prom
 }
 
 export interface CreateVaultOptions extends OpenVaultOptions {
-  /** Store the vault here instead of $AVFS_HOME/vaults/NAME.avfs (or .lmdb, .log). */
+  /** Store the vault here instead of $AVFS_HOME/vaults/NAME.avfs (or .lmdb, .log, .rocksdb). */
   path?: string;
   /**
    * Encrypt the store at rest with `passphrase` (or $AVFS_PASSPHRASE): the log backend only,
@@ -101,7 +102,7 @@ export async function createVault(nameOrPath: string, opts: CreateVaultOptions =
     passphrase = passphraseOf(opts);
     if (passphrase === undefined) throw vfsError('EPASSPHRASE', undefined, 'an encrypted vault needs a passphrase: set AVFS_PASSPHRASE or enter it when asked');
   }
-  if (!isEngineKind(backend)) throw vfsError('EBACKEND', undefined, `unknown backend "${backend}" (choose sqlite, lmdb, log or memory)`);
+  if (!isEngineKind(backend)) throw vfsError('EBACKEND', undefined, `unknown backend "${backend}" (choose sqlite, lmdb, log, rocksdb or memory)`);
   const actor = opts.actor;
   const byPath = looksLikePath(nameOrPath);
   let name: string | undefined;

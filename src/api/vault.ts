@@ -375,7 +375,11 @@ export class Vault extends FileOps {
   async *grepStream(pattern: string | string[], paths: string[] = [], opts: import('./grep.js').GrepOptions = {}): AsyncGenerator<import('./grep.js').GrepEvent> {
     const g = await import('./grep.js');
     if (opts.index !== false) await g.catchUpForGrep(this.engine, this.record.chunkSize);
-    const store = this.engine.kind === 'memory' ? undefined : { kind: this.engine.kind, path: this.path, chunkSize: this.record.chunkSize, owner: this.engine };
+    const engine = this.engine;
+    const store =
+      engine.kind === 'memory'
+        ? undefined
+        : { kind: engine.kind, path: this.path, chunkSize: this.record.chunkSize, owner: engine, ...(engine.lend ? { lend: () => engine.lend!() } : {}) };
     this.grepUsed = true;
     yield* g.grepOps(this, pattern, paths, opts, opts.index !== false, store);
   }

@@ -128,7 +128,7 @@ export class McpApp {
 function uriName(v: Vault): string {
   if (v.name) return v.name;
   if (v.path === ':memory:') return 'memory';
-  const base = v.path.slice(v.path.lastIndexOf('/') + 1).replace(/\.(avfs|lmdb|log)$/, '');
+  const base = v.path.slice(v.path.lastIndexOf('/') + 1).replace(/\.(avfs|lmdb|log|rocksdb)$/, '');
   return base.replace(/[^A-Za-z0-9._-]/g, '_') || 'vault';
 }
 

@@ -1,5 +1,5 @@
 // Change notification between processes with no daemon: a small marker file beside the store
-// (sqlite: NAME.avfs-notify; lmdb, log: NAME.lmdb/notify, NAME.log/notify) that a writer rewrites (8 bytes, no fsync)
+// (sqlite: NAME.avfs-notify; lmdb, log, rocksdb: NAME.lmdb/notify, NAME.log/notify, ...) that a writer rewrites (8 bytes, no fsync)
 // after every commit others may be waiting for: a stream append, a state set. Watchers in other
 // processes get an inotify event through fs.watch within about a millisecond, and then read
 // the store. Writers in this process also wake this process's watchers directly.
@@ -21,7 +21,7 @@ import { join } from 'node:path';
 /** Where a store's marker lives; undefined for stores only this process can see (memory). */
 export function markerFor(backend: string, path: string): string | undefined {
   if (backend === 'sqlite') return `${path}-notify`;
-  if (backend === 'lmdb' || backend === 'log') return join(path, 'notify');
+  if (backend === 'lmdb' || backend === 'log' || backend === 'rocksdb') return join(path, 'notify');
   return undefined;
 }
 

@@ -4,12 +4,13 @@
 // connection is safe; one collected meanwhile is reported 'gone'.
 import { parentPort, workerData } from 'node:worker_threads';
 import { openEngine } from '../storage/engines.js';
-import type { EngineKind } from '../storage/contract.js';
+import type { Engine, EngineKind } from '../storage/contract.js';
 import { decodeJson, inodeKey, type Inode } from '../core/records.js';
 import { makeSearch, readBlob, searchContents, type Outcome, type Search, type SearchSpec } from './filesearch.js';
 
 interface Data {
-  store: { kind: EngineKind; path: string; chunkSize: number };
+  /** lent: the store is read through the handle each batch brings (rocksdb: one opener per process). */
+  store: { kind: EngineKind; path: string; chunkSize: number; lent?: boolean };
 }
 
 interface Batch {
@@ -17,11 +18,13 @@ interface Batch {
   spec: SearchSpec;
   maxFile: number;
   files: { ino: number; known: boolean; path: string }[];
+  handle?: bigint;
 }
 
 const port = parentPort!;
 const { store } = workerData as Data;
-const engine = await openEngine(store.kind, { path: store.path, create: false, readOnly: true });
+const borrowed = store.lent ? await (await import('../storage/rocksdb/borrowed.js')).borrowedReader() : undefined;
+const engine: Pick<Engine, 'read'> = borrowed ?? (await openEngine(store.kind, { path: store.path, create: false, readOnly: true }));
 // The searches of the last few greps, compiled once each.
 const searches = new Map<string, Search>();
 function searchFor(spec: SearchSpec): Search {
@@ -37,6 +40,7 @@ function searchFor(spec: SearchSpec): Search {
 port.on('message', (b: Batch) => {
   void (async () => {
     try {
+      if (b.handle !== undefined) await borrowed?.use(b.handle);
       const search = searchFor(b.spec);
       // One read: each file's inode, then its content (each content once).
       const contents = new Map<string, { buf: Buffer; known: boolean; path: string }>();

@@ -190,14 +190,20 @@ export interface Engine {
    * bulk copy; engines without it (memory) are forked by streaming their collections.
    */
   copyTo?(path: string): Promise<void>;
+  /**
+   * Optional (rocksdb, where one opener per process holds the database): keep the store open
+   * until done() and give a helper thread of this process the native handle to read it through
+   * (grep's helpers; src/api/grep-pool.ts).
+   */
+  lend?(): Promise<{ handle: bigint; done(): void }>;
   close(): Promise<void>;
 }
 
-export type EngineKind = 'sqlite' | 'lmdb' | 'memory' | 'log';
-export const ENGINE_KINDS: readonly EngineKind[] = ['sqlite', 'lmdb', 'memory', 'log'];
+export type EngineKind = 'sqlite' | 'lmdb' | 'memory' | 'log' | 'rocksdb';
+export const ENGINE_KINDS: readonly EngineKind[] = ['sqlite', 'lmdb', 'memory', 'log', 'rocksdb'];
 
 export interface OpenOptions {
-  /** Where the store lives (a file for sqlite, a folder for lmdb and log; ignored by memory). */
+  /** Where the store lives (a file for sqlite, a folder for lmdb, log and rocksdb; ignored by memory). */
   path: string;
   /** Create the store if it does not exist; otherwise a missing store is ENOVAULT. */
   create: boolean;

@@ -11,7 +11,7 @@ export const DEFAULT_VAULT = 'default';
 export const DEFAULT_BACKEND = 'sqlite';
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-export const STORE_SUFFIX: Record<string, string> = { sqlite: '.avfs', lmdb: '.lmdb', log: '.log', memory: '' };
+export const STORE_SUFFIX: Record<string, string> = { sqlite: '.avfs', lmdb: '.lmdb', log: '.log', rocksdb: '.rocksdb', memory: '' };
 
 export interface VaultRef {
   /** Registered name, if the vault was named (or found by path among the registered). */
@@ -30,7 +30,7 @@ export function checkVaultName(name: string): void {
 
 /** Does this --vault argument name a file or folder rather than a registered vault? */
 export function looksLikePath(ref: string): boolean {
-  return ref.includes('/') || ref.endsWith('.avfs') || ref.endsWith('.lmdb') || ref.endsWith('.log') || ref === '.' || ref === '..';
+  return ref.includes('/') || ref.endsWith('.avfs') || ref.endsWith('.lmdb') || ref.endsWith('.log') || ref.endsWith('.rocksdb') || ref === '.' || ref === '..';
 }
 
 export class Registry {

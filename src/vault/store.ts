@@ -21,6 +21,7 @@ export function detectBackend(path: string): string {
   if (st.isDirectory()) {
     if (existsSync(`${path}/data.mdb`)) return 'lmdb';
     if (existsSync(`${path}/avfs-log`)) return 'log';
+    if (existsSync(`${path}/avfs-rocksdb`)) return 'rocksdb';
     throw vfsError('ENOTVAULT', path, 'not an agentvfs vault (a folder without a vault store in it)');
   }
   if (st.size === 0) throw vfsError('ENOTVAULT', path, 'not an agentvfs vault (empty file)');
@@ -99,7 +100,7 @@ export async function createStore(
   actor?: string,
   passphrase?: string,
 ): Promise<OpenedStore> {
-  if (!isEngineKind(backend)) throw vfsError('EBACKEND', undefined, `unknown backend "${backend}" (choose sqlite, lmdb, log or memory)`);
+  if (!isEngineKind(backend)) throw vfsError('EBACKEND', undefined, `unknown backend "${backend}" (choose sqlite, lmdb, log, rocksdb or memory)`);
   if (backend !== 'memory') {
     if (existsSync(path)) throw vfsError('EEXIST', path, 'something already exists here');
     mkdirSync(dirname(path), { recursive: true });

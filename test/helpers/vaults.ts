@@ -2,13 +2,31 @@
 import { before, after } from 'node:test';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createVault, openVault, type Vault } from '../../src/index.js';
 import type { VaultFactory } from '../suites/fs.suite.js';
 
-export const STORE_NAME: Record<string, string> = { sqlite: 'v.avfs', lmdb: 'v.lmdb', log: 'v.log', memory: '' };
+export const STORE_NAME: Record<string, string> = { sqlite: 'v.avfs', lmdb: 'v.lmdb', log: 'v.log', rocksdb: 'v.rocksdb', memory: '' };
 
-export function vaultFactory(kind: 'sqlite' | 'lmdb' | 'log' | 'memory'): VaultFactory {
+export type EngineName = 'sqlite' | 'lmdb' | 'log' | 'rocksdb' | 'memory';
+
+/**
+ * Why the rocksdb suites cannot run here (its binding is an optional dependency that may be
+ * missing or not load on this platform), or false when they can. Printed once per test file.
+ */
+export const ROCKS_SKIP: string | false = (() => {
+  try {
+    createRequire(import.meta.url)('@nxtedition/rocksdb');
+    return false;
+  } catch (e) {
+    const why = `rocksdb binding unavailable, rocksdb suites skipped: ${String((e as Error)?.message ?? e).split('\n')[0]}`;
+    process.stderr.write(`# ${why}\n`);
+    return why;
+  }
+})();
+
+export function vaultFactory(kind: EngineName): VaultFactory {
   return {
     kind,
     persistent: kind !== 'memory',
@@ -18,7 +36,7 @@ export function vaultFactory(kind: 'sqlite' | 'lmdb' | 'log' | 'memory'): VaultF
   };
 }
 
-export const ENGINES = ['memory', 'sqlite', 'lmdb', 'log'] as const;
+export const ENGINES: readonly EngineName[] = ['memory', 'sqlite', 'lmdb', 'log', ...(ROCKS_SKIP ? [] : (['rocksdb'] as const))];
 
 /**
  * Vaults for a suite that wants a fresh one per test: each in its own folder under one temp

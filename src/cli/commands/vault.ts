@@ -26,16 +26,16 @@ async function withVault<T>(ctx: Context, name: string | undefined, fn: (v: Vaul
 }
 
 const create: Command = {
-  usage: 'vault create NAME [--backend sqlite|lmdb|log|memory] [--path P] [--encrypt]',
+  usage: 'vault create NAME [--backend sqlite|lmdb|log|rocksdb|memory] [--path P] [--encrypt]',
   summary: 'create a vault and register it under NAME',
   notes: [
-    'The store goes to $AVFS_HOME/vaults/NAME.avfs (sqlite), NAME.lmdb/ or NAME.log/ unless --path is given.',
+    'The store goes to $AVFS_HOME/vaults/NAME.avfs (sqlite), NAME.lmdb/, NAME.log/ or NAME.rocksdb/ unless --path is given.',
     '--encrypt (log backend, chosen when --backend is not given): the passphrase comes from',
     'AVFS_PASSPHRASE, else it is asked for on the terminal; every later command needs it too.',
   ],
   flags: [
     { key: 'encrypt', long: 'encrypt', help: 'encrypt the store at rest (AES-256-GCM, key from a passphrase via scrypt; log backend)' },
-    { key: 'backend', long: 'backend', value: 'KIND', help: 'storage backend: sqlite (default), lmdb, log or memory' },
+    { key: 'backend', long: 'backend', value: 'KIND', help: 'storage backend: sqlite (default), lmdb, log, rocksdb or memory' },
     { key: 'path', long: 'path', value: 'P', help: 'where to keep the store' },
   ],
   min: 1,
@@ -208,7 +208,7 @@ const fork: Command = {
   ],
   flags: [
     { key: 'snapshot', long: 'snapshot', value: 'S', help: 'fork at this point: a snapshot, an operation number or a time (default: now)' },
-    { key: 'backend', long: 'backend', value: 'KIND', help: 'backend of the new vault: sqlite, lmdb or log (default: the source\'s)' },
+    { key: 'backend', long: 'backend', value: 'KIND', help: 'backend of the new vault: sqlite, lmdb, log or rocksdb (default: the source\'s)' },
   ],
   min: 2,
   max: 2,

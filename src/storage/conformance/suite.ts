@@ -43,7 +43,7 @@ export interface StorageFactory {
 
 /** Where a store of this kind lives in a test folder; factories and child processes use it. */
 export function storePath(dir: string, kind: EngineKind): string {
-  return path.join(dir, kind === 'lmdb' ? 'vault.lmdb' : kind === 'log' ? 'vault.log' : 'vault.avfs');
+  return path.join(dir, kind === 'lmdb' ? 'vault.lmdb' : kind === 'log' ? 'vault.log' : kind === 'rocksdb' ? 'vault.rocksdb' : 'vault.avfs');
 }
 
 /** The file holding the data, for tests that damage it. */
@@ -51,6 +51,13 @@ function dataFile(dir: string, kind: EngineKind): string {
   if (kind === 'lmdb') return path.join(storePath(dir, kind), 'data.mdb');
   // The log engine's log drops a torn tail by design; its chunk file has nothing to drop.
   if (kind === 'log') return path.join(storePath(dir, kind), 'chunks-000001');
+  // RocksDB's write-ahead log drops a torn tail by design too: its largest table file, else its MANIFEST.
+  if (kind === 'rocksdb') {
+    const db = path.join(storePath(dir, kind), 'db-1');
+    const files = fs.readdirSync(db).map((f) => path.join(db, f));
+    const ssts = files.filter((f) => f.endsWith('.sst')).sort((a, b) => fs.statSync(b).size - fs.statSync(a).size);
+    return ssts[0] ?? files.find((f) => path.basename(f).startsWith('MANIFEST-'))!;
+  }
   return storePath(dir, kind);
 }
 
@@ -563,10 +570,11 @@ export function storageSuite(name: string, factory: StorageFactory): void {
           ['a text file as the store', (dir) => fs.writeFileSync(storePath(dir, kind), text)],
           ['a tiny file as the store', (dir) => fs.writeFileSync(storePath(dir, kind), 'hi\n')],
         ];
-        if (kind === 'lmdb' || kind === 'log') {
+        if (kind === 'lmdb' || kind === 'log' || kind === 'rocksdb') {
           const inFolder = (data: Buffer | string) => (dir: string) => {
             fs.mkdirSync(storePath(dir, kind));
-            fs.writeFileSync(kind === 'log' ? path.join(storePath(dir, kind), 'avfs-log') : dataFile(dir, kind), data);
+            const signature = kind === 'log' ? 'avfs-log' : kind === 'rocksdb' ? 'avfs-rocksdb' : undefined;
+            fs.writeFileSync(signature ? path.join(storePath(dir, kind), signature) : dataFile(dir, kind), data);
           };
           plants.push(['random data.mdb', inFolder(random)], ['text data.mdb', inFolder(text)], ['tiny data.mdb', inFolder('hi\n')]);
           plants.push(['a folder of other files', (dir) => {

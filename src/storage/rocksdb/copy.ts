@@ -1,0 +1,40 @@
+// A logical copy of a database: compaction's fresh database, copyTo's fork, and the private
+// copy a long read moves to when another process needs the store (handover.ts).
+import { OPEN_OPTIONS, type RocksDb, type RocksDbClass } from './binding.js';
+import { FORMAT_KEY, FORMAT_VALUE } from './keys.js';
+
+const ENC = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const;
+
+/**
+ * Copy every entry of `src` (one iterator: one consistent state) into a new database at `dest`.
+ * The last batch is written with sync, which makes the whole copy durable. Returns the copy, open.
+ */
+export async function copyDatabase(Rocks: RocksDbClass, src: RocksDb, dest: string): Promise<RocksDb> {
+  const out = new Rocks(dest);
+  await out.open({ ...OPEN_OPTIONS, createIfMissing: true, errorIfExists: true });
+  try {
+    const it = src._iterator({ ...ENC });
+    try {
+      for (;;) {
+        const { rows, finished } = it._nextvSync(1000, ENC);
+        const batch = out._chainedBatch();
+        try {
+          for (let i = 0; i < rows.length; i += 2) batch._put(rows[i]!, rows[i + 1] ?? Buffer.alloc(0));
+          const last = finished || rows.length === 0;
+          if (last) batch._put(FORMAT_KEY, FORMAT_VALUE);
+          batch._writeSync({ sync: last });
+        } finally {
+          batch._closeSync();
+        }
+        if (finished || rows.length === 0) break;
+      }
+    } finally {
+      it._closeSync();
+    }
+  } catch (e) {
+    await out.close().catch(() => {});
+    throw e;
+  }
+  return out;
+}
+
