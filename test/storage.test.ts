@@ -12,6 +12,7 @@ import { isVfsError } from '../src/errors.js';
 import { storageSuite, storePath } from '../src/storage/conformance/suite.js';
 import { openEngine } from '../src/storage/engines.js';
 import type { EngineKind } from '../src/storage/contract.js';
+import { pgTest } from './helpers/pg-cluster.js';
 
 function factory(kind: EngineKind, persistent: boolean, multiProcess: boolean, settings?: Record<string, unknown>) {
   return {
@@ -28,6 +29,12 @@ storageSuite('sqlite', factory('sqlite', true, true));
 storageSuite('lmdb', factory('lmdb', true, true, { map_size: '1MiB' }));
 // A small checkpoint threshold, so the suite's writes cross several generations.
 storageSuite('log', factory('log', true, true, { checkpoint_bytes: '64KiB' }));
+// On the test cluster (test/helpers/pg-cluster.ts): skipped, with the reason, when none can run.
+{
+  const pg = pgTest();
+  if (pg.url) storageSuite('postgres', factory('postgres', true, true));
+  else describe('storage conformance: postgres', () => it('runs on a PostgreSQL server', (t) => t.skip(pg.reason)));
+}
 
 describe('engine settings', () => {
   const withDir = async (fn: (dir: string) => Promise<void>) => {
