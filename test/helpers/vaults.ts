@@ -1,24 +1,43 @@
 // Factories that make real vaults on each engine, for the suites that run on every engine.
 import { before, after } from 'node:test';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createVault, openVault, type Vault } from '../../src/index.js';
 import type { VaultFactory } from '../suites/fs.suite.js';
+import { pgTestUrl } from './pg-cluster.js';
 
-export const STORE_NAME: Record<string, string> = { sqlite: 'v.avfs', lmdb: 'v.lmdb', log: 'v.log', memory: '' };
+export type EngineName = 'sqlite' | 'lmdb' | 'log' | 'memory' | 'postgres';
 
-export function vaultFactory(kind: 'sqlite' | 'lmdb' | 'log' | 'memory'): VaultFactory {
+/** The store's file or folder name in a test folder; '' for stores that are not files (memory, postgres). */
+export const STORE_NAME: Record<string, string> = { sqlite: 'v.avfs', lmdb: 'v.lmdb', log: 'v.log', memory: '', postgres: '' };
+
+/**
+ * Where a vault of `kind` named `name` lives for a test folder `dir`: a path for the file
+ * engines, a URL with a schema of its own on the test cluster for postgres (the same folder and
+ * name give the same schema, so a reopen finds it).
+ */
+export function storeRef(kind: EngineName, dir: string, name = STORE_NAME[kind] || 'v'): string {
+  if (kind !== 'postgres') return join(dir, name);
+  const url = pgTestUrl();
+  if (!url) throw new Error('no PostgreSQL test cluster');
+  const schema = 'v_' + createHash('sha256').update(`${resolve(dir)}\0${name}`).digest('hex').slice(0, 24);
+  return `${url}${url.includes('?') ? '&' : '?'}schema=${schema}`;
+}
+
+export function vaultFactory(kind: EngineName): VaultFactory {
   return {
     kind,
     persistent: kind !== 'memory',
     create: (dir) =>
-      kind === 'memory' ? openVault(':memory:') : createVault(join(dir, STORE_NAME[kind]), { backend: kind, home: join(dir, 'home') }),
-    reopen: (dir) => openVault(join(dir, STORE_NAME[kind]), { home: join(dir, 'home') }),
+      kind === 'memory' ? openVault(':memory:') : createVault(storeRef(kind, dir), { backend: kind, home: join(dir, 'home') }),
+    reopen: (dir) => openVault(storeRef(kind, dir), { home: join(dir, 'home') }),
   };
 }
 
-export const ENGINES = ['memory', 'sqlite', 'lmdb', 'log'] as const;
+/** Every engine; postgres only when a test cluster runs (else its suites would all fail). */
+export const ENGINES: readonly EngineName[] = pgTestUrl() ? ['memory', 'sqlite', 'lmdb', 'log', 'postgres'] : ['memory', 'sqlite', 'lmdb', 'log'];
 
 /**
  * Vaults for a suite that wants a fresh one per test: each in its own folder under one temp
