@@ -230,6 +230,20 @@ export class PgEngine implements Engine {
     });
   }
 
+  /** Give the vault's schema another name (a finished fork or migrate put in place); EEXIST if taken. */
+  async rename(schema: string): Promise<void> {
+    if (this.readOnly) throw vfsError('EROFS', this.loc.display);
+    await this.session(async (c) => {
+      try {
+        await c.query(`BEGIN; SET LOCAL lock_timeout = ${this.settings.lockTimeoutMs}; SELECT pg_advisory_xact_lock(${this.n.lockKey}); ALTER SCHEMA ${ident(this.n.schema)} RENAME TO ${ident(schema)}; COMMIT`);
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => {});
+        if ((e as { code?: string }).code === '42P06') throw new CallerError(vfsError('EEXIST', this.loc.display, `schema ${schema} already exists`));
+        throw fromPg(e, this.loc.display);
+      }
+    }).catch(unwrap);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -298,6 +312,16 @@ export async function dropPostgresStore(url: string, settings: Record<string, un
   const e = (await openPostgres({ path: url, create: false, settings })) as PgEngine;
   try {
     await e.drop();
+  } finally {
+    await e.close();
+  }
+}
+
+/** Rename the store at `url` to schema `schema` (see PgEngine.rename). */
+export async function renamePostgresStore(url: string, schema: string, settings: Record<string, unknown> = {}): Promise<void> {
+  const e = (await openPostgres({ path: url, create: false, settings })) as PgEngine;
+  try {
+    await e.rename(schema);
   } finally {
     await e.close();
   }
