@@ -9,8 +9,8 @@ import { isEngineKind, openEngine } from '../storage/engines.js';
 import { avfsHome } from '../vault/home.js';
 import { Registry, checkVaultName, looksLikePath } from '../vault/registry.js';
 import { placeAndRegister, removeStore, tempStorePath } from '../vault/place.js';
-import { placeAndRegisterServer, refuseExistingServerStore, removeServerStore, serverDestination, serverTemp } from '../vault/place-server.js';
-import { isPgUrl, withoutPassword } from '../storage/postgres/url.js';
+import { placeAndRegisterServer, refuseExistingServerStore, removeServerStore, serverTemp } from '../vault/place-server.js';
+import { isPgUrl, schemaForName, withSchema, withoutPassword } from '../storage/postgres/url.js';
 import { defaultActor } from '../vault/actor.js';
 import type { Usage } from '../core/scope.js';
 import { currentSeq, resolvePoint, type Point } from '../history/at.js';
@@ -93,7 +93,7 @@ export async function forkVault(src: string | Vault, dst: string, opts: ForkOpti
       throw vfsError('EUSAGE', undefined, 'vault fork: a postgres fork goes to a postgres:// URL, or to a name on the source\'s server (not to a path)');
     }
     if (!server && dstUrl) throw vfsError('EUSAGE', undefined, `vault fork: a URL is a postgres store (not ${backend})`);
-    const path = server ? (dstUrl ? dst : serverDestination(source.path, name)) : name ? reg.defaultPath(name, backend) : resolveHost(dst);
+    const path = server ? (dstUrl ? dst : withSchema(source.path, schemaForName(name!))) : name ? reg.defaultPath(name, backend) : resolveHost(dst);
     if (server) await refuseExistingServerStore(path, reg.settingsFor(backend));
     else if (existsSync(path)) throw vfsError('EEXIST', path, 'something already exists here');
     const from = source.name ?? source.path;

@@ -5,7 +5,9 @@
 //
 // Passwords: pg reads PGPASSWORD and ~/.pgpass itself, so a URL needs none. One given in a URL
 // is used to connect but never printed (redact) and never written to the config (withoutPassword).
+import { createRequire } from 'node:module';
 import { vfsError } from '../../errors.js';
+import { oneLine } from '../messages.js';
 
 export const DEFAULT_SCHEMA = 'avfs';
 const URL_RE = /^(postgres(?:ql)?):\/\/([^/?#]*)(\/[^?#]*)?(\?[^#]*)?$/i;
@@ -81,7 +83,14 @@ export function parsePgUrl(url: string): PgLocator {
     throw badUrl(url, 'bad %-escape in the user or host');
   }
   p.params.delete('schema');
-  return { conn: join(p), schema, display: redact(url) };
+  const conn = join(p);
+  try {
+    // pg's own parser, so that what we accept pg can use (loaded only here: start-up time).
+    (createRequire(import.meta.url)('pg-connection-string') as { parse(s: string): unknown }).parse(conn);
+  } catch (e) {
+    throw badUrl(url, oneLine(String((e as Error).message ?? e)));
+  }
+  return { conn, schema, display: redact(url) };
 }
 
 /** The URL with `schema` set (replacing one it had). */
