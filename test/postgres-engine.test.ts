@@ -94,6 +94,8 @@ describe('postgres engine', { skip: !pgInfo.url && (pgInfo.reason ?? 'no cluster
       assert.match(r.stderr, want);
     }
     await assert.rejects(openVault('postgres://postgres@127.0.0.1:1/postgres'), oneLine('EBACKEND'));
+    await assert.rejects(openEngine('postgres', { path: withSchema('s1'), create: true, settings: { no_such_setting: 1 } }), oneLine('EINVAL'));
+    await assert.rejects(openEngine('postgres', { path: withSchema('s1'), create: true, settings: { pool_max: 'lots' } }), oneLine('EINVAL'));
     await assert.rejects(openVault(withSchema('no_vault_here')), oneLine('ENOVAULT'));
   });
 

@@ -37,6 +37,7 @@ const NO_SHRINK: Record<string, string> = {
   lmdb: 'lmdb reuses freed pages but never shrinks its file while it may be open elsewhere; copy the vault with every process closed to shrink it',
   log: 'log writes a checkpoint and starts an empty log; chunk files are append-only and keep freed values until the vault is copied (vault fork)',
   memory: 'a memory vault has no file to shrink',
+  postgres: "postgres: VACUUM (FULL) rewrote the vault's tables on the server; sizes are pg_total_relation_size",
 };
 
 export async function compactVault(engine: Engine): Promise<CompactResult> {
