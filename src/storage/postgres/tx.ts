@@ -13,8 +13,9 @@ import { COLLECTION_NAMES, MAX_KEY_BYTES, checkKey, emptyBounds, toBounds, type 
 import { toBuffer } from '../bytes.js';
 import { fromPg } from './errors.js';
 import type { Names } from './schema.js';
+import { binaryArray } from './arrays.js';
 
-/** Parameters of one flush at most, in bytes (the server takes up to 1 GB per statement). */
+/** Parameters of one flush at most, in bytes (the server takes up to 1 GB per parameter). */
 const FLUSH_BYTES = 32 * 1024 * 1024;
 
 export interface Session {
@@ -182,7 +183,13 @@ export class PgWriteTx extends PgReadTx implements WriteTx {
               upsert AS (INSERT INTO ${e} (coll, key, value) SELECT * FROM unnest($3::text[], $4::bytea[], $5::bytea[])
                          ON CONFLICT (coll, key) DO UPDATE SET value = excluded.value)
          SELECT 1`,
-        [batch.delColl, batch.delKey, batch.putColl, batch.putKey, batch.putValue],
+        [
+          binaryArray('text', batch.delColl.map((c) => Buffer.from(c))),
+          binaryArray('bytea', batch.delKey),
+          binaryArray('text', batch.putColl.map((c) => Buffer.from(c))),
+          binaryArray('bytea', batch.putKey),
+          binaryArray('bytea', batch.putValue),
+        ],
       );
       this.wrote = true;
       batch = { delColl: [], delKey: [], putColl: [], putKey: [], putValue: [], bytes: 0 };
@@ -199,8 +206,7 @@ export class PgWriteTx extends PgReadTx implements WriteTx {
           batch.putKey.push(p.key);
           batch.putValue.push(p.value);
         }
-        // Hex text on the wire: two characters per byte.
-        batch.bytes += 2 * (p.key.length + (p.value?.length ?? 0)) + 16;
+        batch.bytes += p.key.length + (p.value?.length ?? 0) + 16;
         if (batch.bytes >= FLUSH_BYTES) await send();
       }
     }
