@@ -8,6 +8,9 @@ const BY_SQLSTATE: [string, ErrorCode, string][] = [
   ['28P01', 'EACCES', 'authentication failed'],
   ['28', 'EACCES', 'not allowed to connect'],
   ['3D000', 'EBACKEND', 'no such database'],
+  // The schema or its tables went away under an open vault (vault delete from another machine).
+  ['3F000', 'ENOVAULT', 'the vault\'s schema is gone'],
+  ['42P01', 'ENOVAULT', 'the vault\'s tables are gone'],
   ['42501', 'EACCES', 'permission denied'],
   ['40001', 'EBUSY', 'serialization failure'],
   ['40P01', 'EBUSY', 'deadlock'],
