@@ -141,6 +141,16 @@ describe('postgres engine', { skip: !pgInfo.url && (pgInfo.reason ?? 'no cluster
       ac.abort();
       await v.close();
     }
+    // The watcher's LISTEN connection went with it (a leaked one would keep a server slot).
+    let listening = -1;
+    for (let i = 0; i < 100 && listening !== 0; i++) {
+      const c = new pg.Client({ connectionString: URL });
+      await c.connect();
+      listening = Number((await c.query('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [`avfs-listen-${process.pid}`])).rows[0].n);
+      await c.end();
+      if (listening !== 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(listening, 0, 'no LISTEN connection left');
   });
 
   it('postgres: a watcher in another process is woken by a write here, and exits when stopped', async () => {

@@ -22,7 +22,7 @@ export function listen(conn: string, schema: string, onChange: () => void): List
 
   const start = (): void => {
     if (closed) return;
-    const c = new pg.Client({ connectionString: conn, keepAlive: true, application_name: 'avfs-listen' });
+    const c = new pg.Client({ connectionString: conn, keepAlive: true, application_name: `avfs-listen-${process.pid}` });
     client = c;
     let failed = false;
     const fail = (): void => {
