@@ -328,7 +328,8 @@ for (const kind of ENGINES) {
           const names = [...snaps.keys()];
           if (names.length > 0) {
             const name = names[r(names.length)];
-            for (const backend of kind === 'memory' ? ['sqlite'] : [kind, kind === 'sqlite' ? 'lmdb' : 'sqlite']) {
+            // A fork to a path is a local store: memory and postgres vaults fork onto sqlite there.
+            for (const backend of kind === 'memory' || kind === 'postgres' ? ['sqlite'] : [kind, kind === 'sqlite' ? 'lmdb' : 'sqlite']) {
               const dst = join(d, `fork-${backend}.${backend === 'sqlite' ? 'avfs' : 'lmdb'}`);
               await forkVault(kind === 'memory' ? v : v.path, dst, { at: name, backend, home: join(d, 'home') });
               const fork = await openVault(dst, { home: join(d, 'home') });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createVault, forkVault, openVault, type Vault } from '../src/index.js';
 import { META_SEARCH } from '../src/core/indexing.js';
 import { inodeKey } from '../src/core/records.js';
-import { ENGINES, STORE_NAME } from './helpers/vaults.js';
+import { ENGINES, STORE_NAME, storeRef } from './helpers/vaults.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'avfs-search-engines-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,6 +31,7 @@ function corpus(): Map<string, string> {
 }
 
 async function make(kind: (typeof ENGINES)[number], name: string): Promise<Vault> {
+  if (kind === 'postgres') return createVault(storeRef(kind, dir, name), { backend: kind, home: join(dir, 'home') });
   return kind === 'memory' ? openVault(':memory:') : createVault(join(dir, name + (kind === 'sqlite' ? '.avfs' : '.lmdb')), { backend: kind, home: join(dir, 'home') });
 }
 
@@ -70,7 +71,7 @@ describe('search ranks alike on every engine', () => {
 describe('search over a vault life', () => {
   for (const kind of ENGINES.filter((k) => k !== 'memory')) {
     it(`${kind}: a vault without a search index (made before search) gets one on its first search`, async () => {
-      const path = join(dir, `old-${kind}${kind === 'sqlite' ? '.avfs' : '.lmdb'}`);
+      const path = kind === 'postgres' ? storeRef(kind, dir, 'old') : join(dir, `old-${kind}${kind === 'sqlite' ? '.avfs' : '.lmdb'}`);
       const v = await createVault(path, { backend: kind, home: join(dir, 'home') });
       await v.writeFile('/a/old.txt', 'ancient scroll\n');
       await v.writeFile('/b/new.txt', 'modern tablet\n');
@@ -96,7 +97,7 @@ describe('search over a vault life', () => {
     });
 
     it(`${kind}: a fork from an earlier point finds what its tree holds, not what came later`, async () => {
-      const v = await createVault(join(dir, `src-${kind}${STORE_NAME[kind].slice(1)}`), { backend: kind, home: join(dir, 'home') });
+      const v = await createVault(kind === 'postgres' ? storeRef(kind, dir, 'src') : join(dir, `src-${kind}${STORE_NAME[kind].slice(1)}`), { backend: kind, home: join(dir, 'home') });
       await v.writeFile('/x.txt', 'before the fork\n');
       const snap = await v.saveSnapshot('s1');
       await v.writeFile('/x.txt', 'after the fork\n');

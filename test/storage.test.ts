@@ -13,6 +13,7 @@ import { storageSuite, storePath } from '../src/storage/conformance/suite.js';
 import { openEngine } from '../src/storage/engines.js';
 import type { EngineKind } from '../src/storage/contract.js';
 import { ROCKS_SKIP } from './helpers/vaults.js';
+import { pgTest } from './helpers/pg-cluster.js';
 
 function factory(kind: EngineKind, persistent: boolean, multiProcess: boolean, settings?: Record<string, unknown>) {
   return {
@@ -32,6 +33,12 @@ storageSuite('log', factory('log', true, true, { checkpoint_bytes: '64KiB' }));
 // The binding is optional: without it the rocksdb suites are skipped, saying why.
 if (ROCKS_SKIP) describe('rocksdb', () => it('storage conformance', { skip: ROCKS_SKIP }, () => {}));
 else storageSuite('rocksdb', factory('rocksdb', true, true));
+// On the test cluster (test/helpers/pg-cluster.ts): skipped, with the reason, when none can run.
+{
+  const pg = pgTest();
+  if (pg.url) storageSuite('postgres', factory('postgres', true, true));
+  else describe('storage conformance: postgres', () => it('runs on a PostgreSQL server', (t) => t.skip(pg.reason)));
+}
 
 describe('engine settings', () => {
   const withDir = async (fn: (dir: string) => Promise<void>) => {

@@ -48,7 +48,7 @@ describe('vaults', () => {
     assert.equal(cur.backend, 'lmdb', 'backend detected from the registry');
     await cur.close();
     assert.equal(await code(Promise.resolve().then(() => useVault('nope', { home }))), 'ENOVAULT');
-    const { path } = deleteVault('v-lmdb', { home });
+    const { path } = await deleteVault('v-lmdb', { home });
     assert.equal(existsSync(path), false);
     assert.equal(listVaults({ home }).find((l) => l.current)?.name, 'default', 'deleting the current vault falls back to default');
     // vault import: register an existing store under a new name, backend detected.

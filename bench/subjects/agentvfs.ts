@@ -1,6 +1,7 @@
 // agentvfs through its public library API, on one engine, in one write mode:
 //   durable: one vault.writeFile per file, each its own committed (durable) transaction;
 //   batch:   vault.batch() with BATCH_FILES files per transaction.
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createVault, openVault, type Vault } from '../../src/index.js';
 import { chunkList, manifestParts } from '../../src/content/chunks.js';
@@ -37,6 +38,13 @@ class AgentVfsSubject implements Subject {
   async open(dir: string): Promise<void> {
     if (this.engine === 'memory') {
       this.vault = await openVault(':memory:', { home: join(dir, 'home'), actor: 'bench' });
+      return;
+    }
+    // postgres: a schema of its own on the server of $AVFS_BENCH_PG_URL, dropped on close.
+    if (this.engine === 'postgres') {
+      const url = process.env.AVFS_BENCH_PG_URL ?? '';
+      const schema = `bench_${process.pid}_${randomBytes(4).toString('hex')}`;
+      this.vault = await createVault(`${url}${url.includes('?') ? '&' : '?'}schema=${schema}`, { backend: 'postgres', home: join(dir, 'home'), actor: 'bench' });
       return;
     }
     // A private AVFS_HOME: the benchmark never reads or writes the user's ~/.avfs.
@@ -122,8 +130,10 @@ class AgentVfsSubject implements Subject {
   }
 
   async close(): Promise<void> {
-    await this.vault?.close();
+    const v = this.vault;
+    await v?.close();
     this.vault = undefined;
+    if (v && this.engine === 'postgres') await (await import('../../src/storage/postgres/engine.js')).dropPostgresStore(v.path).catch(() => {});
   }
 }
 

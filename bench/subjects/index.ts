@@ -5,7 +5,8 @@ import { hostSpecs } from './host.js';
 import { memfsSpecs } from './memfs.js';
 import type { SubjectSpec } from './subject.js';
 
-export const ENGINES = ['sqlite', 'lmdb', 'log', 'rocksdb', 'memory'];
+/** postgres only when a server is given: AVFS_BENCH_PG_URL=postgres://user@host/db npm run bench. */
+export const ENGINES = ['sqlite', 'lmdb', 'log', 'rocksdb', 'memory', ...(process.env.AVFS_BENCH_PG_URL ? ['postgres'] : [])];
 
 export function allSubjects(): SubjectSpec[] {
   return [...hostSpecs(), ...agentvfsSpecs(ENGINES), ...agentfsSpecs(), ...memfsSpecs()];

@@ -9,6 +9,8 @@ import { isEngineKind, openEngine } from '../storage/engines.js';
 import { avfsHome } from '../vault/home.js';
 import { Registry, checkVaultName, looksLikePath } from '../vault/registry.js';
 import { placeAndRegister, removeStore, tempStorePath } from '../vault/place.js';
+import { placeAndRegisterServer, refuseExistingServerStore, removeServerStore, serverTemp } from '../vault/place-server.js';
+import { isPgUrl, schemaForName, withSchema, withoutPassword } from '../storage/postgres/url.js';
 import { defaultActor } from '../vault/actor.js';
 import type { Usage } from '../core/scope.js';
 import { currentSeq, resolvePoint, type Point } from '../history/at.js';
@@ -66,23 +68,34 @@ export async function forkVault(src: string | Vault, dst: string, opts: ForkOpti
   const home = opts.home ?? avfsHome();
   const reg = new Registry(home);
   let name: string | undefined;
-  if (!looksLikePath(dst)) {
+  const dstUrl = isPgUrl(dst);
+  if (!dstUrl && !looksLikePath(dst)) {
     checkVaultName(dst);
     if (reg.has(dst)) throw vfsError('EEXIST', undefined, `a vault named "${dst}" already exists`);
     name = dst;
   }
   if (opts.backend !== undefined && !isEngineKind(opts.backend)) {
-    throw vfsError('EBACKEND', undefined, `unknown backend "${opts.backend}" (choose sqlite, lmdb, log or rocksdb)`);
+    throw vfsError('EBACKEND', undefined, `unknown backend "${opts.backend}" (choose sqlite, lmdb, log, rocksdb or postgres)`);
   }
-  if (opts.backend === 'memory') throw vfsError('EINVAL', undefined, 'vault fork: a fork into the memory backend would be gone at once (choose sqlite, lmdb, log or rocksdb)');
+  if (opts.backend === 'memory') throw vfsError('EINVAL', undefined, 'vault fork: a fork into the memory backend would be gone at once (choose sqlite, lmdb, log, rocksdb or postgres)');
 
   const owned = typeof src === 'string';
   const source = typeof src === 'string' ? await openVault(src, { home, ...(opts.actor !== undefined ? { actor: opts.actor } : {}), ...(opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {}) }) : src;
   try {
-    const backend = opts.backend ?? (source.backend === 'memory' ? reg.defaultBackend : source.backend);
-    if (!isEngineKind(backend) || backend === 'memory') throw vfsError('EBACKEND', undefined, `cannot fork into backend "${backend}" (choose sqlite, lmdb, log or rocksdb)`);
-    const path = name ? reg.defaultPath(name, backend) : resolveHost(dst);
-    if (existsSync(path)) throw vfsError('EEXIST', path, 'something already exists here');
+    // A DST URL is a postgres store; a DST path is a local store, so a postgres source forks
+    // into the default backend there; a DST name takes the source's backend (postgres: on the
+    // source's server, in schema avfs_NAME).
+    const backend =
+      opts.backend ?? (dstUrl ? 'postgres' : source.backend === 'memory' || (source.backend === 'postgres' && !name) ? reg.defaultBackend : source.backend);
+    if (!isEngineKind(backend) || backend === 'memory') throw vfsError('EBACKEND', undefined, `cannot fork into backend "${backend}" (choose sqlite, lmdb, log, rocksdb or postgres)`);
+    const server = backend === 'postgres';
+    if (server && !dstUrl && !(name && source.backend === 'postgres')) {
+      throw vfsError('EUSAGE', undefined, 'vault fork: a postgres fork goes to a postgres:// URL, or to a name on the source\'s server (not to a path)');
+    }
+    if (!server && dstUrl) throw vfsError('EUSAGE', undefined, `vault fork: a URL is a postgres store (not ${backend})`);
+    const path = server ? (dstUrl ? dst : withSchema(source.path, schemaForName(name!))) : name ? reg.defaultPath(name, backend) : resolveHost(dst);
+    if (server) await refuseExistingServerStore(path, reg.settingsFor(backend));
+    else if (existsSync(path)) throw vfsError('EEXIST', path, 'something already exists here');
     const from = source.name ?? source.path;
     const actor = opts.actor ?? defaultActor();
     const settings = reg.settingsFor(backend);
@@ -90,8 +103,8 @@ export async function forkVault(src: string | Vault, dst: string, opts: ForkOpti
     const spec = typeof opts.at === 'number' ? `seq:${opts.at}` : opts.at;
     const point: Point | undefined = spec === undefined ? undefined : await source.engine.read((tx) => resolvePoint(tx, spec));
 
-    mkdirSync(dirname(path), { recursive: true });
-    const tmp = tempStorePath(path, 'fork', backend);
+    if (!server) mkdirSync(dirname(path), { recursive: true });
+    const tmp = server ? serverTemp(path, 'fork') : tempStorePath(path, 'fork', backend);
     const method: ForkResult['method'] = backend === source.backend && source.engine.copyTo ? 'copy' : 'stream';
     const vaultSettings = { chunkSize: source.record.chunkSize, actor };
     let engine: Engine | undefined;
@@ -133,11 +146,14 @@ export async function forkVault(src: string | Vault, dst: string, opts: ForkOpti
       const closing = engine;
       engine = undefined;
       await closing.close();
-      placeAndRegister(tmp, path, home, name, backend);
-      return { ...(name ? { name } : {}), path, backend, from, seq, at, method, id: record.id, memory };
+      if (server) await placeAndRegisterServer(tmp, path, home, name, backend, settings);
+      else placeAndRegister(tmp, path, home, name, backend);
+      const shown = server ? withoutPassword(path) : path;
+      return { ...(name ? { name } : {}), path: shown, backend, from, seq, at, method, id: record.id, memory };
     } catch (e) {
       await engine?.close().catch(() => {});
-      removeStore(tmp);
+      if (server) await removeServerStore(tmp, settings);
+      else removeStore(tmp);
       throw e;
     }
   } finally {

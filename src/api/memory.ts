@@ -50,6 +50,9 @@ const PAGE = 1024;
 const PAGE_BYTES = 4 * 1024 * 1024;
 
 function source(c: MemoryCtx): ChangeSource {
+  // An engine with change events of its own (postgres) announces commits to every machine.
+  const ch = c.engine.changes;
+  if (ch) return { key: ch.key, listen: (onChange) => ch.listen(onChange) };
   const marker = markerFor(c.backend, c.path);
   return { key: marker ?? c.engine, marker };
 }

@@ -12,7 +12,9 @@ import { scan } from '../storage/contract.js';
 import { isEngineKind, openEngine } from '../storage/engines.js';
 import { ENGINE_KINDS } from '../storage/contract.js';
 import { avfsHome } from '../vault/home.js';
-import { Registry, checkVaultName, looksLikePath, STORE_SUFFIX } from '../vault/registry.js';
+import { Registry, checkVaultName, looksLikePath, STORE_SUFFIX, isServerBackend } from '../vault/registry.js';
+import { placeAndRegisterServer, refuseExistingServerStore, removeServerStore, serverDestination, serverTemp } from '../vault/place-server.js';
+import { isPgUrl, parsePgUrl, withoutPassword } from '../storage/postgres/url.js';
 import { detectBackend, openStore } from '../vault/store.js';
 import { placeAndRegister, removeStaleTemps, removeStore, tempStorePath } from '../vault/place.js';
 import { COPIED, copyCollections, countCopied, digestMismatch, digestStore, type Digests } from '../vault/migrate-copy.js';
@@ -50,6 +52,8 @@ export interface MigrateOptions {
   passphrase?: string;
   /** Encrypt the new store with the passphrase (log backend only). Without it the copy is not encrypted. */
   encrypt?: boolean;
+  /** The server for `to: 'postgres'` (postgres://user@host/db); the store goes to schema avfs_NAME unless the URL names one. */
+  url?: string;
 }
 
 export interface MigrateResult {
@@ -95,7 +99,7 @@ async function openSource(src: string | Vault, reg: Registry, passphrase: string
   if (ref.backend === 'memory') {
     throw vfsError('EINVAL', undefined, `vault migrate: "${src}" is a memory vault, which holds nothing between runs (migrate an open one with the library's migrateVault)`);
   }
-  if (!existsSync(ref.path)) throw vfsError('ENOVAULT', ref.path, ref.name ? `vault "${ref.name}" is registered but its store is missing` : 'no vault here');
+  if (!isServerBackend(ref.backend) && !existsSync(ref.path)) throw vfsError('ENOVAULT', ref.path, ref.name ? `vault "${ref.name}" is registered but its store is missing` : 'no vault here');
   const kind = ref.backend ?? detectBackend(ref.path);
   const { engine, record } = await openStore(ref.path, kind, reg.settingsFor(kind), { readOnly: true, ...(passphrase !== undefined ? { passphrase } : {}) });
   return { engine, record, ...(ref.name !== undefined ? { name: ref.name } : {}), path: ref.path, close: () => engine.close() };
@@ -104,6 +108,7 @@ async function openSource(src: string | Vault, reg: Registry, passphrase: string
 /** SRC-BACKEND, from the source's name or its file name without the store suffix. */
 function defaultName(source: Source, backend: string): string {
   let base = source.name;
+  if (base === undefined && isPgUrl(source.path)) base = parsePgUrl(source.path).schema.replace(/^avfs_/, '');
   if (base === undefined) {
     base = basename(source.path);
     for (const suffix of Object.values(STORE_SUFFIX)) if (suffix && base.endsWith(suffix)) base = base.slice(0, -suffix.length);
@@ -205,14 +210,20 @@ export async function migrateVault(src: string | Vault, opts: MigrateOptions): P
     }
     const name = opts.name ?? defaultName(source, backend);
     if (reg.has(name)) throw vfsError('EEXIST', undefined, `a vault named "${name}" already exists (choose another with --name)`);
-    const path = opts.path !== undefined ? resolveHost(opts.path) : reg.defaultPath(name, backend);
-    if (existsSync(path)) throw vfsError('EEXIST', path, 'something already exists here');
+    const server = backend === 'postgres';
+    if (server && opts.url === undefined) throw vfsError('EUSAGE', undefined, 'vault migrate: --to postgres needs the server: --url postgres://user@host/db');
+    if (!server && opts.url !== undefined) throw vfsError('EUSAGE', undefined, `vault migrate: --url is for --to postgres (not ${backend})`);
+    const path = server ? serverDestination(opts.url!, name) : opts.path !== undefined ? resolveHost(opts.path) : reg.defaultPath(name, backend);
+    if (server) await refuseExistingServerStore(path, reg.settingsFor(backend));
+    else if (existsSync(path)) throw vfsError('EEXIST', path, 'something already exists here');
     const from = source.name ?? source.path;
 
-    mkdirSync(dirname(path), { recursive: true });
-    // What a migrate killed outright (SIGKILL, power cut) left here is of no use to anyone.
-    removeStaleTemps(path, 'migrate');
-    const tmp = tempStorePath(path, 'migrate', backend);
+    if (!server) {
+      mkdirSync(dirname(path), { recursive: true });
+      // What a migrate killed outright (SIGKILL, power cut) left here is of no use to anyone.
+      removeStaleTemps(path, 'migrate');
+    }
+    const tmp = server ? serverTemp(path, 'migrate') : tempStorePath(path, 'migrate', backend);
     let engine: Engine | undefined;
     try {
       // Commits not flushed one by one: a store that is not complete is thrown away whatever
@@ -262,12 +273,13 @@ export async function migrateVault(src: string | Vault, opts: MigrateOptions): P
       await dst.sync();
       engine = undefined;
       await dst.close();
-      placeAndRegister(tmp, path, home, name, backend);
+      if (server) await placeAndRegisterServer(tmp, path, home, name, backend, reg.settingsFor(backend));
+      else placeAndRegister(tmp, path, home, name, backend);
       const collections: Record<string, number> = {};
       for (const c of COPIED) collections[c] = digests[c]?.entries ?? 0;
       return {
         name,
-        path,
+        path: server ? withoutPassword(path) : path,
         backend,
         from,
         fromBackend: source.record.backend,
@@ -281,7 +293,8 @@ export async function migrateVault(src: string | Vault, opts: MigrateOptions): P
       };
     } catch (e) {
       await engine?.close().catch(() => {});
-      removeStore(tmp);
+      if (server) await removeServerStore(tmp, reg.settingsFor(backend));
+      else removeStore(tmp);
       throw e;
     }
   } finally {

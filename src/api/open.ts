@@ -1,9 +1,10 @@
 // Opening, creating and managing vaults by name or by path.
 import { existsSync, rmSync } from 'node:fs';
 import { resolve as resolveHost } from 'node:path';
-import { vfsError } from '../errors.js';
+import { isVfsError, vfsError } from '../errors.js';
 import { avfsHome } from '../vault/home.js';
-import { Registry, DEFAULT_VAULT, checkVaultName, looksLikePath, getCwd } from '../vault/registry.js';
+import { Registry, DEFAULT_VAULT, checkVaultName, looksLikePath, getCwd, isServerBackend } from '../vault/registry.js';
+import { hasSchema, isPgUrl, schemaForName, withSchema, withoutPassword } from '../storage/postgres/url.js';
 import { createStore, detectBackend, openStore } from '../vault/store.js';
 import { isEngineKind } from '../storage/engines.js';
 import { Vault, defaultActor } from './vault.js';
@@ -67,6 +68,18 @@ export async function openVault(ref?: string, opts: OpenVaultOptions = {}): Prom
     throw e;
   }
   const backend = found.backend;
+  if (isServerBackend(backend)) {
+    // No file to look for: the engine asks the server, and says ENOVAULT for a missing schema.
+    try {
+      const { engine, record } = await openStore(found.path, backend, reg.settingsFor(backend!));
+      const v = new Vault(engine, record, found.path, found.name, actor);
+      if (opts.restoreCwd) v.cwd = getCwd(home, found.path);
+      return v;
+    } catch (e) {
+      if (opts.create && isVfsError(e, 'ENOVAULT')) return createVault(found.path, { ...opts, home, backend: backend! });
+      throw e;
+    }
+  }
   if (backend !== 'memory' && !existsSync(found.path)) {
     if (opts.create) return createVault(found.path, { ...opts, home });
     throw vfsError('ENOVAULT', found.path, found.name ? `vault "${found.name}" is registered but its store is missing` : 'no vault here');
@@ -85,6 +98,12 @@ export interface CreateVaultOptions extends OpenVaultOptions {
   /** Store the vault here instead of $AVFS_HOME/vaults/NAME.avfs (or .lmdb, .log, .rocksdb). */
   path?: string;
   /**
+   * postgres: the server, postgres://user@host/db (or ?host=/socket/dir). A vault created by name
+   * lives in schema avfs_NAME unless the URL names one (?schema=S); by URL, in the URL's schema
+   * (default avfs). A password in it is used but not registered (pg reads PGPASSWORD, ~/.pgpass).
+   */
+  url?: string;
+  /**
    * Encrypt the store at rest with `passphrase` (or $AVFS_PASSPHRASE): the log backend only,
    * which is chosen when no backend is given.
    */
@@ -95,19 +114,34 @@ export interface CreateVaultOptions extends OpenVaultOptions {
 export async function createVault(nameOrPath: string, opts: CreateVaultOptions = {}): Promise<Vault> {
   const home = opts.home ?? avfsHome();
   const reg = new Registry(home);
-  const backend = opts.backend ?? (opts.encrypt ? 'log' : reg.defaultBackend);
+  const serverUrl = opts.url ?? (isPgUrl(nameOrPath) ? nameOrPath : undefined);
+  const backend = opts.backend ?? (serverUrl !== undefined ? 'postgres' : opts.encrypt ? 'log' : reg.defaultBackend);
+  if (backend === 'postgres' && serverUrl === undefined) {
+    throw vfsError('EUSAGE', undefined, 'a postgres vault needs the server: --url postgres://user@host/db (library: url)');
+  }
+  if (opts.url !== undefined && backend !== 'postgres') throw vfsError('EUSAGE', undefined, `--url is for --backend postgres (not ${backend})`);
   let passphrase: string | undefined;
   if (opts.encrypt) {
     if (backend !== 'log') throw vfsError('EINVAL', undefined, `encryption is available on the log backend only (not ${backend}): use --backend log`);
     passphrase = passphraseOf(opts);
     if (passphrase === undefined) throw vfsError('EPASSPHRASE', undefined, 'an encrypted vault needs a passphrase: set AVFS_PASSPHRASE or enter it when asked');
   }
-  if (!isEngineKind(backend)) throw vfsError('EBACKEND', undefined, `unknown backend "${backend}" (choose sqlite, lmdb, log, rocksdb or memory)`);
+  if (!isEngineKind(backend)) throw vfsError('EBACKEND', undefined, `unknown backend "${backend}" (choose sqlite, lmdb, log, rocksdb, postgres or memory)`);
   const actor = opts.actor;
   const byPath = looksLikePath(nameOrPath);
   let name: string | undefined;
   let path: string;
-  if (byPath) {
+  /** What the registry records (a URL without its password). */
+  let recorded: string | undefined;
+  if (isPgUrl(nameOrPath)) {
+    path = nameOrPath;
+  } else if (serverUrl !== undefined) {
+    checkVaultName(nameOrPath);
+    if (reg.has(nameOrPath)) throw vfsError('EEXIST', undefined, `a vault named "${nameOrPath}" already exists`);
+    name = nameOrPath;
+    path = hasSchema(serverUrl) ? serverUrl : withSchema(serverUrl, schemaForName(name));
+    recorded = withoutPassword(path);
+  } else if (byPath) {
     path = resolveHost(nameOrPath);
   } else {
     checkVaultName(nameOrPath);
@@ -117,10 +151,10 @@ export async function createVault(nameOrPath: string, opts: CreateVaultOptions =
   }
   const { engine, record } = await createStore(backend === 'memory' ? '' : path, backend, reg.settingsFor(backend), actor, passphrase);
   if (name) {
-    reg.add(name, path, backend);
+    reg.add(name, recorded ?? path, backend);
     reg.save();
   }
-  return new Vault(engine, record, path, name, actor);
+  return new Vault(engine, record, recorded ?? path, name, actor);
 }
 
 export interface VaultListing {
@@ -133,7 +167,8 @@ export interface VaultListing {
 
 export function listVaults(opts: { home?: string } = {}): VaultListing[] {
   const reg = new Registry(opts.home ?? avfsHome());
-  return reg.list().map((v) => ({ ...v, exists: v.backend === 'memory' || existsSync(v.path) }));
+  // A server-side store is not looked up (that would connect to every server listed).
+  return reg.list().map((v) => ({ ...v, exists: v.backend === 'memory' || isServerBackend(v.backend) || existsSync(v.path) }));
 }
 
 export function useVault(name: string, opts: { home?: string } = {}): void {
@@ -147,20 +182,28 @@ export async function registerVault(name: string, path: string, opts: { home?: s
   const reg = new Registry(opts.home ?? avfsHome());
   checkVaultName(name);
   if (reg.has(name)) throw vfsError('EEXIST', undefined, `a vault named "${name}" already exists`);
-  const abs = resolveHost(path);
+  const abs = isPgUrl(path) ? path : resolveHost(path);
   const backend = detectBackend(abs);
   const { engine } = await openStore(abs, backend, reg.settingsFor(backend), { passphrase: passphraseOf({}) });
   await engine.close();
-  reg.add(name, abs, backend);
+  reg.add(name, isPgUrl(abs) ? withoutPassword(abs) : abs, backend);
   reg.save();
 }
 
-/** Remove a vault's store and its registration. */
-export function deleteVault(name: string, opts: { home?: string } = {}): { path: string } {
+/** Remove a vault's store (a postgres vault: its schema) and its registration. */
+export async function deleteVault(name: string, opts: { home?: string } = {}): Promise<{ path: string }> {
   const reg = new Registry(opts.home ?? avfsHome());
   const v = reg.find(name);
   if (!v.name) throw vfsError('EINVAL', undefined, 'vault delete takes a registered name');
-  if (v.backend !== 'memory' && existsSync(v.path)) {
+  if (isServerBackend(v.backend)) {
+    const { dropPostgresStore } = await import('../storage/postgres/engine.js');
+    try {
+      await dropPostgresStore(v.path, reg.settingsFor(v.backend!));
+    } catch (e) {
+      // Already gone: the registration still goes. Anything else (server down) keeps it.
+      if (!isVfsError(e, 'ENOVAULT')) throw e;
+    }
+  } else if (v.backend !== 'memory' && existsSync(v.path)) {
     // Only ever remove what is really a vault store (never a folder that merely has the name).
     detectBackend(v.path);
     rmSync(v.path, { recursive: true, force: true });

@@ -38,6 +38,7 @@ const NO_SHRINK: Record<string, string> = {
   log: 'log writes a checkpoint and starts an empty log; chunk files are append-only and keep freed values until the vault is copied (vault fork)',
   memory: 'a memory vault has no file to shrink',
   rocksdb: 'rocksdb has no compaction call in its binding: compact rewrites the live entries into a fresh database folder and removes the old one',
+  postgres: "postgres: VACUUM (FULL) rewrote the vault's tables on the server; sizes are pg_total_relation_size",
 };
 
 export async function compactVault(engine: Engine): Promise<CompactResult> {

@@ -15,6 +15,11 @@
 // written) costs latency, never a stale value. A waiter remembers the change counter from
 // before its read and returns at once if it moved since, so no wake-up falls between a read
 // and the wait that follows it.
+//
+// Engines with change events of their own (postgres: LISTEN/NOTIFY, engine.changes) need no
+// marker: their commits announce themselves to every process on every machine, and the
+// channel listens instead of watching a file. The listener counts its start (and every
+// reconnect) as a change, so a change that came before it was listening is read at once.
 import fs from 'node:fs';
 import { join } from 'node:path';
 
@@ -29,15 +34,21 @@ export interface ChangeSource {
   /** The store's identity in this process: its marker path, or the engine for a memory store. */
   key: string | object;
   marker?: string;
+  /** The engine's own change events (postgres), used instead of a marker. */
+  listen?: (onChange: () => void) => { close(): void };
 }
 
 class Channel {
   gen = 0;
   users = 0;
   watcher: fs.FSWatcher | undefined;
+  private listener: { close(): void } | undefined;
   private waiters = new Set<() => void>();
 
-  constructor(private marker: string | undefined) {}
+  constructor(
+    private marker: string | undefined,
+    private listen?: (onChange: () => void) => { close(): void },
+  ) {}
 
   bump(): void {
     this.gen++;
@@ -45,10 +56,14 @@ class Channel {
   }
 
   get watching(): boolean {
-    return this.watcher !== undefined;
+    return this.watcher !== undefined || this.listener !== undefined;
   }
 
   watch(create: boolean): void {
+    if (this.listen) {
+      this.listener ??= this.listen(() => this.bump());
+      return;
+    }
     if (!this.marker || this.watcher) return;
     try {
       if (create && !fs.existsSync(this.marker)) fs.closeSync(fs.openSync(this.marker, 'a', 0o644));
@@ -72,6 +87,9 @@ class Channel {
   }
 
   unwatch(): void {
+    const l = this.listener;
+    this.listener = undefined;
+    l?.close();
     const w = this.watcher;
     this.watcher = undefined;
     try {
@@ -134,7 +152,7 @@ export interface SubscribeOptions {
 export function subscribe(src: ChangeSource, o: SubscribeOptions = {}): Subscription {
   let ch = channels.get(src.key);
   if (!ch) {
-    ch = new Channel(src.marker);
+    ch = new Channel(src.marker, src.listen);
     channels.set(src.key, ch);
   }
   ch.users++;

@@ -196,14 +196,21 @@ export interface Engine {
    * (grep's helpers; src/api/grep-pool.ts).
    */
   lend?(): Promise<{ handle: bigint; done(): void }>;
+  /**
+   * Optional: change events from every process and machine, for engines that have their own
+   * (postgres: LISTEN/NOTIFY). src/memory/notify.ts uses them instead of a marker file. `key`
+   * names the store in this process (engines open on the same store share one listener);
+   * `listen` calls onChange after commits of others (and may call it spuriously).
+   */
+  readonly changes?: { key: string; listen(onChange: () => void): { close(): void } };
   close(): Promise<void>;
 }
 
-export type EngineKind = 'sqlite' | 'lmdb' | 'memory' | 'log' | 'rocksdb';
-export const ENGINE_KINDS: readonly EngineKind[] = ['sqlite', 'lmdb', 'memory', 'log', 'rocksdb'];
+export type EngineKind = 'sqlite' | 'lmdb' | 'memory' | 'log' | 'rocksdb' | 'postgres';
+export const ENGINE_KINDS: readonly EngineKind[] = ['sqlite', 'lmdb', 'memory', 'log', 'rocksdb', 'postgres'];
 
 export interface OpenOptions {
-  /** Where the store lives (a file for sqlite, a folder for lmdb, log and rocksdb; ignored by memory). */
+  /** Where the store lives (a file for sqlite, a folder for lmdb, log and rocksdb, a URL for postgres; ignored by memory). */
   path: string;
   /** Create the store if it does not exist; otherwise a missing store is ENOVAULT. */
   create: boolean;

@@ -23,6 +23,8 @@ export async function openEngine(kind: string, opts: OpenOptions): Promise<Engin
       return (await import('./log/engine.js')).openLog(opts);
     case 'rocksdb':
       return (await import('./rocksdb/engine.js')).openRocks(opts);
+    case 'postgres':
+      return (await import('./postgres/engine.js')).openPostgres(opts);
     default:
       throw vfsError('EBACKEND', undefined, `unknown backend "${kind}" (choose one of: ${ENGINE_KINDS.join(', ')})`);
   }

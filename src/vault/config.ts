@@ -8,6 +8,10 @@
 //   path = "/home/me/.avfs/vaults/notes.avfs"
 //   backend = "sqlite"
 //
+//   [vaults.team]            # a vault on a PostgreSQL server: its URL, never a password
+//   url = "postgres://agent@db.example/avfs?schema=avfs_team"
+//   backend = "postgres"
+//
 //   [backend.sqlite]
 //   synchronous = "full"
 //
@@ -50,8 +54,10 @@ export function loadConfig(home: string): Config {
   if (typeof d.backend === 'string') cfg.defaults.backend = d.backend;
   if (typeof d.vault === 'string') cfg.defaults.vault = d.vault;
   for (const [name, v] of Object.entries(section('vaults'))) {
-    const e = v as Partial<VaultEntry>;
-    if (typeof e?.path === 'string' && typeof e?.backend === 'string') cfg.vaults[name] = { path: e.path, backend: e.backend };
+    const e = v as Partial<VaultEntry> & { url?: unknown };
+    // A server-side store is recorded as `url`; in memory it is the vault's path like any other.
+    const where = typeof e?.url === 'string' ? e.url : e?.path;
+    if (typeof where === 'string' && typeof e?.backend === 'string') cfg.vaults[name] = { path: where, backend: e.backend };
   }
   for (const [name, v] of Object.entries(section('backend'))) {
     if (typeof v === 'object' && v !== null) cfg.backend[name] = v as Record<string, unknown>;
@@ -62,7 +68,10 @@ export function loadConfig(home: string): Config {
 export function saveConfig(home: string, cfg: Config): void {
   const file = configFile(home);
   mkdirSync(dirname(file), { recursive: true });
-  const doc: Record<string, unknown> = { defaults: cfg.defaults, vaults: cfg.vaults };
+  const vaults = Object.fromEntries(
+    Object.entries(cfg.vaults).map(([name, v]) => [name, v.backend === 'postgres' ? { url: v.path, backend: v.backend } : v]),
+  );
+  const doc: Record<string, unknown> = { defaults: cfg.defaults, vaults };
   if (Object.keys(cfg.backend).length > 0) doc.backend = cfg.backend;
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, stringify(doc) + '\n');

@@ -6,6 +6,7 @@ import { join, resolve as resolveHost, dirname } from 'node:path';
 import { vfsError } from '../errors.js';
 import { loadConfig, saveConfig, type Config } from './config.js';
 import { stateFile, vaultsDir } from './home.js';
+import { isPgUrl, withoutPassword } from '../storage/postgres/url.js';
 
 export const DEFAULT_VAULT = 'default';
 export const DEFAULT_BACKEND = 'sqlite';
@@ -13,9 +14,15 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export const STORE_SUFFIX: Record<string, string> = { sqlite: '.avfs', lmdb: '.lmdb', log: '.log', rocksdb: '.rocksdb', memory: '' };
 
+/** Backends whose stores live on a server, at a URL (no file here to look for or remove). */
+export function isServerBackend(backend: string | undefined): boolean {
+  return backend === 'postgres';
+}
+
 export interface VaultRef {
   /** Registered name, if the vault was named (or found by path among the registered). */
   name?: string;
+  /** A file or folder, or a server URL (postgres; recorded without its password). */
   path: string;
   /** Known from the registry; undefined when opened by path (then detected). */
   backend?: string;
@@ -62,6 +69,12 @@ export class Registry {
   /** Find a vault by name or path; undefined `ref` means the current vault. */
   find(ref: string | undefined): VaultRef {
     const r = ref ?? this.current;
+    if (isPgUrl(r)) {
+      // Registered URLs carry no password; the one asked for may.
+      const bare = withoutPassword(r);
+      const named = Object.entries(this.cfg.vaults).find(([, v]) => v.path === bare || v.path === r);
+      return named ? { name: named[0], path: r, backend: named[1].backend } : { path: r, backend: 'postgres' };
+    }
     if (looksLikePath(r)) {
       const path = resolveHost(r);
       const named = Object.entries(this.cfg.vaults).find(([, v]) => v.path === path);

@@ -11,11 +11,14 @@ import { META_SEARCH, SEARCH_FORMAT } from '../core/indexing.js';
 import { FORMAT_VERSION, META_VAULT, ROOT_INO, decodeJson, encodeJson, type VaultRecord } from '../core/records.js';
 import { META_USAGE, withWrite } from '../core/scope.js';
 import { defaultActor } from './actor.js';
+import { isPgUrl, redact } from '../storage/postgres/url.js';
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0');
 
 /** The backend of whatever is stored at `path`, from its bytes on disk. */
 export function detectBackend(path: string): string {
+  // A server-side store: the URL says which server; the engine checks the schema on open.
+  if (isPgUrl(path)) return 'postgres';
   if (!existsSync(path)) throw vfsError('ENOVAULT', path, 'no vault here');
   const st = statSync(path);
   if (st.isDirectory()) {
@@ -59,6 +62,7 @@ export async function openStore(
 ): Promise<OpenedStore> {
   const kind = backend ?? detectBackend(path);
   if (!isEngineKind(kind)) throw vfsError('EBACKEND', undefined, `unknown backend "${kind}"`);
+  const where = isPgUrl(path) ? redact(path) : path;
   let engine: Engine;
   try {
     engine = await openEngine(kind, {
@@ -69,26 +73,26 @@ export async function openStore(
       ...(opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {}),
     });
   } catch (e) {
-    throw asVaultError(e, path);
+    throw asVaultError(e, where);
   }
   try {
     const raw = await engine.read((tx) => tx.get('meta', META_VAULT));
-    if (raw === undefined) throw vfsError('ENOTVAULT', path, 'not an agentvfs vault (no vault record)');
+    if (raw === undefined) throw vfsError('ENOTVAULT', where, 'not an agentvfs vault (no vault record)');
     let record: VaultRecord;
     try {
       record = decodeJson<VaultRecord>(raw);
     } catch {
-      throw vfsError('ECORRUPT', path, 'the vault record is unreadable');
+      throw vfsError('ECORRUPT', where, 'the vault record is unreadable');
     }
     if (record.format !== FORMAT_VERSION) {
-      throw vfsError('EVERSION', path, `vault format ${record.format} is not supported (this avfs reads format ${FORMAT_VERSION})`);
+      throw vfsError('EVERSION', where, `vault format ${record.format} is not supported (this avfs reads format ${FORMAT_VERSION})`);
     }
-    if (record.backend !== kind) throw vfsError('ECORRUPT', path, `vault says backend "${record.backend}" but is stored as ${kind}`);
-    if (!Number.isInteger(record.chunkSize) || record.chunkSize < 1024) throw vfsError('ECORRUPT', path, 'the vault record has a bad chunk size');
+    if (record.backend !== kind) throw vfsError('ECORRUPT', where, `vault says backend "${record.backend}" but is stored as ${kind}`);
+    if (!Number.isInteger(record.chunkSize) || record.chunkSize < 1024) throw vfsError('ECORRUPT', where, 'the vault record has a bad chunk size');
     return { engine, record };
   } catch (e) {
     await engine.close().catch(() => {});
-    throw asVaultError(e, path);
+    throw asVaultError(e, where);
   }
 }
 
@@ -100,12 +104,20 @@ export async function createStore(
   actor?: string,
   passphrase?: string,
 ): Promise<OpenedStore> {
-  if (!isEngineKind(backend)) throw vfsError('EBACKEND', undefined, `unknown backend "${backend}" (choose sqlite, lmdb, log, rocksdb or memory)`);
-  if (backend !== 'memory') {
+  if (!isEngineKind(backend)) throw vfsError('EBACKEND', undefined, `unknown backend "${backend}" (choose sqlite, lmdb, log, rocksdb, postgres or memory)`);
+  if (backend === 'postgres' && !isPgUrl(path)) throw vfsError('EUSAGE', undefined, 'a postgres vault needs a server URL (--url postgres://user@host/db)');
+  if (backend !== 'memory' && backend !== 'postgres') {
     if (existsSync(path)) throw vfsError('EEXIST', path, 'something already exists here');
     mkdirSync(dirname(path), { recursive: true });
   }
   const engine = await openEngine(backend, { path, create: true, settings, ...(passphrase !== undefined ? { passphrase } : {}) });
+  // A file store that existed was refused above; a server-side store is only known to exist
+  // once connected. The check and the creation below are not one transaction, but two creators
+  // racing on one schema is a mistake either way.
+  if (backend === 'postgres' && (await engine.read((tx) => tx.has('meta', META_VAULT)))) {
+    await engine.close();
+    throw vfsError('EEXIST', undefined, `${redact(path)}: a vault already exists in that schema`);
+  }
   const { randomUUID } = await import('node:crypto'); // only creation needs it (start-up time)
   const record: VaultRecord = { format: FORMAT_VERSION, backend, id: randomUUID(), createdMs: Date.now(), chunkSize: DEFAULT_CHUNK_SIZE };
   try {

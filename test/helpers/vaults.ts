@@ -1,15 +1,18 @@
 // Factories that make real vaults on each engine, for the suites that run on every engine.
 import { before, after } from 'node:test';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createVault, openVault, type Vault } from '../../src/index.js';
 import type { VaultFactory } from '../suites/fs.suite.js';
+import { pgTestUrl } from './pg-cluster.js';
 
-export const STORE_NAME: Record<string, string> = { sqlite: 'v.avfs', lmdb: 'v.lmdb', log: 'v.log', rocksdb: 'v.rocksdb', memory: '' };
+export type EngineName = 'sqlite' | 'lmdb' | 'log' | 'rocksdb' | 'memory' | 'postgres';
 
-export type EngineName = 'sqlite' | 'lmdb' | 'log' | 'rocksdb' | 'memory';
+/** The store's file or folder name in a test folder; '' for stores that are not files (memory, postgres). */
+export const STORE_NAME: Record<string, string> = { sqlite: 'v.avfs', lmdb: 'v.lmdb', log: 'v.log', rocksdb: 'v.rocksdb', memory: '', postgres: '' };
 
 /**
  * Why the rocksdb suites cannot run here (its binding is an optional dependency that may be
@@ -26,17 +29,38 @@ export const ROCKS_SKIP: string | false = (() => {
   }
 })();
 
+/**
+ * Where a vault of `kind` named `name` lives for a test folder `dir`: a path for the file
+ * engines, a URL with a schema of its own on the test cluster for postgres (the same folder and
+ * name give the same schema, so a reopen finds it).
+ */
+export function storeRef(kind: EngineName, dir: string, name = STORE_NAME[kind] || 'v'): string {
+  if (kind !== 'postgres') return join(dir, name);
+  const url = pgTestUrl();
+  if (!url) throw new Error('no PostgreSQL test cluster');
+  const schema = 'v_' + createHash('sha256').update(`${resolve(dir)}\0${name}`).digest('hex').slice(0, 24);
+  return `${url}${url.includes('?') ? '&' : '?'}schema=${schema}`;
+}
+
 export function vaultFactory(kind: EngineName): VaultFactory {
   return {
     kind,
     persistent: kind !== 'memory',
     create: (dir) =>
-      kind === 'memory' ? openVault(':memory:') : createVault(join(dir, STORE_NAME[kind]), { backend: kind, home: join(dir, 'home') }),
-    reopen: (dir) => openVault(join(dir, STORE_NAME[kind]), { home: join(dir, 'home') }),
+      kind === 'memory' ? openVault(':memory:') : createVault(storeRef(kind, dir), { backend: kind, home: join(dir, 'home') }),
+    reopen: (dir) => openVault(storeRef(kind, dir), { home: join(dir, 'home') }),
   };
 }
 
-export const ENGINES: readonly EngineName[] = ['memory', 'sqlite', 'lmdb', 'log', ...(ROCKS_SKIP ? [] : (['rocksdb'] as const))];
+/** Every engine; rocksdb when its optional binding loads, postgres only when a test cluster runs. */
+export const ENGINES: readonly EngineName[] = [
+  'memory',
+  'sqlite',
+  'lmdb',
+  'log',
+  ...(ROCKS_SKIP ? [] : (['rocksdb'] as const)),
+  ...(pgTestUrl() ? (['postgres'] as const) : []),
+];
 
 /**
  * Vaults for a suite that wants a fresh one per test: each in its own folder under one temp

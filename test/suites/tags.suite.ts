@@ -484,7 +484,8 @@ export function tagsSuite(f: VaultFactory): void {
       await v.writeFile('/later', 'l');
       await v.tag('/later', ['shared', 'late']);
       await v.setMeta('/later', 'k', 'v');
-      const backend = f.kind === 'memory' ? 'sqlite' : f.kind;
+      // A fork to a path is a local store: a memory or postgres vault forks into sqlite there.
+      const backend = f.kind === 'memory' || f.kind === 'postgres' ? 'sqlite' : f.kind;
       const dir = mkdtempSync(join(tmpdir(), `avfs-tags-fork-${f.kind}-`));
       const dst = join(dir, `fork-${STORE_NAME[backend]}`);
       await forkVault(v, dst, { at: 'mid', home: join(dir, 'fork-home'), backend: backend as 'sqlite' | 'lmdb' });

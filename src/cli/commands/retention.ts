@@ -127,7 +127,7 @@ function compactSummary(r: CompactResult): string {
 
 const compact: Command = {
   usage: 'compact',
-  notes: ['sqlite: rewrites the file without its free pages (VACUUM). lmdb reuses free pages in place and', 'does not shrink; memory has no file.'],
+  notes: ['sqlite: rewrites the file without its free pages (VACUUM). lmdb reuses free pages in place and', 'does not shrink; memory has no file; postgres runs VACUUM (FULL) on the vault\'s tables.'],
   flags: [],
   min: 0,
   max: 0,

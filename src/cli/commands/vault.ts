@@ -26,17 +26,21 @@ async function withVault<T>(ctx: Context, name: string | undefined, fn: (v: Vaul
 }
 
 const create: Command = {
-  usage: 'vault create NAME [--backend sqlite|lmdb|log|rocksdb|memory] [--path P] [--encrypt]',
+  usage: 'vault create NAME [--backend sqlite|lmdb|log|rocksdb|postgres|memory] [--path P] [--url URL] [--encrypt]',
   summary: 'create a vault and register it under NAME',
   notes: [
     'The store goes to $AVFS_HOME/vaults/NAME.avfs (sqlite), NAME.lmdb/, NAME.log/ or NAME.rocksdb/ unless --path is given.',
     '--encrypt (log backend, chosen when --backend is not given): the passphrase comes from',
     'AVFS_PASSPHRASE, else it is asked for on the terminal; every later command needs it too.',
+    '--backend postgres --url postgres://user@host/db (or ?host=/socket/dir): the vault lives in schema',
+    'avfs_NAME on that server (?schema=S picks another). Passwords: PGPASSWORD or ~/.pgpass (a',
+    'password in the URL is used once and not recorded).',
   ],
   flags: [
     { key: 'encrypt', long: 'encrypt', help: 'encrypt the store at rest (AES-256-GCM, key from a passphrase via scrypt; log backend)' },
-    { key: 'backend', long: 'backend', value: 'KIND', help: 'storage backend: sqlite (default), lmdb, log, rocksdb or memory' },
+    { key: 'backend', long: 'backend', value: 'KIND', help: 'storage backend: sqlite (default), lmdb, log, rocksdb, postgres (with --url) or memory' },
     { key: 'path', long: 'path', value: 'P', help: 'where to keep the store' },
+    { key: 'url', long: 'url', value: 'URL', help: 'the PostgreSQL server of a postgres vault (postgres://user@host/db)' },
   ],
   min: 1,
   max: 1,
@@ -46,7 +50,11 @@ const create: Command = {
     const { createVault } = await api();
     const backend = ctx.flags.str('backend');
     const path = ctx.flags.str('path');
+    const url = ctx.flags.str('url');
     const encrypt = ctx.flags.bool('encrypt');
+    if (backend === 'postgres' && url === undefined) throw usageError('vault create: --backend postgres needs --url postgres://user@host/db');
+    if (url !== undefined && backend !== undefined && backend !== 'postgres') throw usageError(`vault create: --url is for --backend postgres (not ${backend})`);
+    if (url !== undefined && path !== undefined) throw usageError('vault create: --url and --path exclude each other (a postgres vault lives on the server)');
     if (encrypt && backend !== undefined && backend !== 'log') {
       throw vfsError('EINVAL', undefined, `vault create: encryption is available on the log backend only (not ${backend}): use --backend log`);
     }
@@ -63,8 +71,13 @@ const create: Command = {
       ...(encrypt ? { encrypt, passphrase } : {}),
       ...(backend !== undefined ? { backend } : {}),
       ...(path !== undefined ? { path } : {}),
+      ...(url !== undefined ? { url } : {}),
       ...(ctx.actor !== undefined ? { actor: ctx.actor } : {}),
     });
+    if (url !== undefined) {
+      const { hasPassword } = await import('../../storage/postgres/url.js');
+      if (hasPassword(url) && !ctx.json) await ctx.note('the password in --url was used but not recorded: later commands take it from PGPASSWORD or ~/.pgpass');
+    }
     const made = { name: v.name ?? null, path: v.path, backend: v.backend };
     await v.close();
     if (ctx.json) await ctx.printJson(made);
@@ -154,7 +167,7 @@ const del: Command = {
   async run(ctx) {
     if (!ctx.flags.bool('force')) throw usageError(`vault delete: this removes vault "${ctx.args[0]}" and all its data; add --force to confirm`);
     const { deleteVault } = await api();
-    const { path } = deleteVault(ctx.args[0], { home: ctx.home });
+    const { path } = await deleteVault(ctx.args[0], { home: ctx.home });
     if (ctx.json) await ctx.printJson({ deleted: ctx.args[0], path });
     else await ctx.note(`deleted vault ${ctx.args[0]} (${path})`);
   },
@@ -208,7 +221,7 @@ const fork: Command = {
   ],
   flags: [
     { key: 'snapshot', long: 'snapshot', value: 'S', help: 'fork at this point: a snapshot, an operation number or a time (default: now)' },
-    { key: 'backend', long: 'backend', value: 'KIND', help: 'backend of the new vault: sqlite, lmdb, log or rocksdb (default: the source\'s)' },
+    { key: 'backend', long: 'backend', value: 'KIND', help: 'backend of the new vault: sqlite, lmdb, log, rocksdb or postgres (default: the source\'s)' },
   ],
   min: 2,
   max: 2,
@@ -229,7 +242,7 @@ const fork: Command = {
 };
 
 const migrate: Command = {
-  usage: 'vault migrate SRC --to BACKEND [--name DST] [--path P] [--encrypt]',
+  usage: 'vault migrate SRC --to BACKEND [--name DST] [--path P | --url URL] [--encrypt]',
   summary: 'copy a vault whole into a new store on another backend, verify it, and register it',
   notes: [
     'SRC is a name or a path; it is only read and stays as it is. DST (default SRC-BACKEND) must not exist.',
@@ -245,6 +258,7 @@ const migrate: Command = {
     { key: 'to', long: 'to', value: 'BACKEND', help: 'backend of the new store, any but memory (required)' },
     { key: 'name', long: 'name', value: 'DST', help: 'name to register the migrated vault under (default: SRC-BACKEND)' },
     { key: 'path', long: 'path', value: 'P', help: 'where to keep the new store (default: under $AVFS_HOME/vaults)' },
+    { key: 'url', long: 'url', value: 'URL', help: 'the PostgreSQL server, for --to postgres (schema avfs_DST unless ?schema=S)' },
     { key: 'encrypt', long: 'encrypt', help: 'encrypt the new store at rest (log backend; passphrase as for vault create)' },
   ],
   min: 1,
@@ -254,7 +268,11 @@ const migrate: Command = {
     if (to === undefined) throw usageError('vault migrate: --to BACKEND is required (the backend to move the vault to)');
     const name = ctx.flags.str('name');
     const path = ctx.flags.str('path');
+    const url = ctx.flags.str('url');
     const encrypt = ctx.flags.bool('encrypt');
+    if (to === 'postgres' && url === undefined) throw usageError('vault migrate: --to postgres needs --url postgres://user@host/db');
+    if (url !== undefined && to !== 'postgres') throw usageError(`vault migrate: --url is for --to postgres (not ${to})`);
+    if (url !== undefined && path !== undefined) throw usageError('vault migrate: --url and --path exclude each other (a postgres vault lives on the server)');
     let passphrase: string | undefined;
     if (encrypt) {
       if (to !== 'log') throw vfsError('EINVAL', undefined, `vault migrate: encryption is available on the log backend only (not ${to})`);
@@ -279,6 +297,7 @@ const migrate: Command = {
         ...(encrypt ? { encrypt, passphrase } : {}),
         ...(name !== undefined ? { name } : {}),
         ...(path !== undefined ? { path } : {}),
+        ...(url !== undefined ? { url } : {}),
         ...(tty
           ? {
               onProgress: (p) => {

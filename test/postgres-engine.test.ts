@@ -1,0 +1,258 @@
+// The postgres engine's own behaviour, on the test cluster (test/helpers/pg-cluster.ts): vaults
+// shared by processes through a URL, NOTIFY waking a watcher in another process, one-line
+// errors for bad URLs and unreachable servers, vault delete dropping the schema, read-only
+// opens, a writer killed mid-transaction, fork and migrate to and from a server.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { createVault, deleteVault, openVault } from '../src/index.js';
+import { forkVault } from '../src/api/fork.js';
+import { migrateVault } from '../src/api/migrate.js';
+import { isVfsError } from '../src/errors.js';
+import { openEngine } from '../src/storage/engines.js';
+import { AVFS_BIN, runAvfs } from './helpers/cli.js';
+import { pgTest } from './helpers/pg-cluster.js';
+
+const pgInfo = pgTest();
+const URL = pgInfo.url ?? '';
+const withSchema = (s: string) => `${URL}${URL.includes('?') ? '&' : '?'}schema=${s}`;
+const oneLine = (code: string) => (e: unknown) => {
+  assert.ok(isVfsError(e), `a VfsError, got ${String(e)}`);
+  assert.equal(e.code, code, e.message);
+  assert.ok(!e.message.includes('\n'), 'one line');
+  return true;
+};
+
+async function schemaExists(schema: string): Promise<boolean> {
+  const c = new pg.Client({ connectionString: URL });
+  await c.connect();
+  try {
+    return (await c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount === 1;
+  } finally {
+    await c.end();
+  }
+}
+
+describe('postgres engine', { skip: !pgInfo.url && (pgInfo.reason ?? 'no cluster') }, () => {
+  let dir = '';
+  let home = '';
+  const env = () => ({ AVFS_HOME: home });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'avfs-pg-test-'));
+    home = join(dir, 'home');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('postgres: vault create --url registers the URL (never a password); other processes share the vault by name or URL; vault delete drops the schema', async () => {
+    const withPw = URL.replace('postgres://postgres@', 'postgres://postgres:s3cret@');
+    const made = await runAvfs(['--json', 'vault', 'create', 'team', '--backend', 'postgres', '--url', withPw], { env: env() });
+    assert.equal(made.code, 0, made.stderr);
+    assert.ok(!made.out.includes('s3cret') && !made.stderr.includes('s3cret'), 'the password is not printed');
+    const config = readFileSync(join(home, 'config.toml'), 'utf8');
+    assert.ok(!config.includes('s3cret'), 'nor stored');
+    assert.match(config, /url = "postgres:\/\/postgres@.*schema=avfs_team"/);
+    assert.equal(await schemaExists('avfs_team'), true);
+    // Two processes at once, then a third with another home that knows only the URL.
+    const [w1, w2] = await Promise.all([
+      runAvfs(['--vault', 'team', 'write', '/one.txt', 'from one'], { env: env() }),
+      runAvfs(['--vault', 'team', 'write', '/two.txt', 'from two'], { env: env() }),
+    ]);
+    assert.equal(w1.code, 0, w1.stderr);
+    assert.equal(w2.code, 0, w2.stderr);
+    const other = await runAvfs(['--vault', withSchema('avfs_team'), 'cat', '/one.txt', '/two.txt'], { env: { AVFS_HOME: join(dir, 'elsewhere') } });
+    assert.equal(other.code, 0, other.stderr);
+    assert.equal(other.out, 'from onefrom two');
+    const check = await runAvfs(['vault', 'check', 'team'], { env: env() });
+    assert.equal(check.code, 0, check.stderr + check.out);
+    const del = await runAvfs(['vault', 'delete', 'team', '--force'], { env: env() });
+    assert.equal(del.code, 0, del.stderr);
+    assert.equal(await schemaExists('avfs_team'), false, 'the schema is gone');
+    const gone = await runAvfs(['--vault', withSchema('avfs_team'), 'ls', '/'], { env: env() });
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /no vault in schema avfs_team/);
+  });
+
+  it('postgres: one-line errors for a missing --url, bad URLs, a refused connection and an unknown database', async () => {
+    const run = (args: string[]) => runAvfs(args, { env: env() });
+    const noUrl = await run(['vault', 'create', 'x', '--backend', 'postgres']);
+    assert.equal(noUrl.code, 2);
+    assert.equal(noUrl.stderr.trim().split('\n').length, 1, noUrl.stderr);
+    for (const [url, want] of [
+      ['postgres://[bad', /bad PostgreSQL URL/],
+      [withSchema('Not-A-Schema'), /bad PostgreSQL URL/],
+      ['postgres://postgres@/postgres?host=/nonexistent/socket/dir', /cannot reach the PostgreSQL server/],
+      ['postgres://postgres@127.0.0.1:1/postgres', /connection refused/],
+      [URL.replace('/postgres?', '/no_such_db?'), /no such database/],
+    ] as const) {
+      const r = await run(['vault', 'create', 'x', '--url', url]);
+      assert.equal(r.code, 1, `${url}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, want);
+    }
+    await assert.rejects(openVault('postgres://postgres@127.0.0.1:1/postgres'), oneLine('EBACKEND'));
+    await assert.rejects(openEngine('postgres', { path: withSchema('s1'), create: true, settings: { no_such_setting: 1 } }), oneLine('EINVAL'));
+    await assert.rejects(openEngine('postgres', { path: withSchema('s1'), create: true, settings: { pool_max: 'lots' } }), oneLine('EINVAL'));
+    await assert.rejects(openVault(withSchema('no_vault_here')), oneLine('ENOVAULT'));
+  });
+
+  it('postgres: a read-only open reads and refuses writes with EROFS', async () => {
+    const url = withSchema('ro_store');
+    const rw = await openEngine('postgres', { path: url, create: true });
+    await rw.write((tx) => tx.put('meta', Buffer.from('k'), Buffer.from('v')));
+    await rw.close();
+    const ro = await openEngine('postgres', { path: url, create: false, readOnly: true });
+    try {
+      assert.equal((await ro.read((tx) => tx.get('meta', Buffer.from('k'))))?.toString(), 'v');
+      await assert.rejects(ro.write((tx) => tx.put('meta', Buffer.from('k'), Buffer.from('w'))), oneLine('EROFS'));
+    } finally {
+      await ro.close();
+    }
+    await assert.rejects(openEngine('postgres', { path: withSchema('ro_missing'), create: false, readOnly: true }), oneLine('ENOVAULT'));
+  });
+
+  it('postgres: a state set by another process wakes a watcher through NOTIFY (no polling)', async () => {
+    const url = withSchema('watched');
+    const v = await createVault(url, { home });
+    const ac = new AbortController();
+    const seen: unknown[] = [];
+    try {
+      // A poll interval far beyond the test's patience: only a notification can wake it in time.
+      const watching = (async () => {
+        for await (const s of v.stateWatch({ signal: ac.signal, pollMs: 600_000 })) {
+          seen.push(s.value);
+          if (seen.length === 2) return;
+        }
+      })();
+      await v.stateSet({ n: 1 });
+      await new Promise((r) => setTimeout(r, 300));
+      const set = await runAvfs(['--vault', url, 'state', 'set', '{"n":2}'], { env: env() });
+      assert.equal(set.code, 0, set.stderr);
+      const t0 = Date.now();
+      const timer = setTimeout(() => ac.abort(), 10_000);
+      await watching;
+      clearTimeout(timer);
+      assert.deepEqual(seen.slice(-1), [{ n: 2 }], `woken in ${Date.now() - t0} ms`);
+      assert.ok(Date.now() - t0 < 10_000);
+    } finally {
+      ac.abort();
+      await v.close();
+    }
+    // The watcher's LISTEN connection went with it (a leaked one would keep a server slot).
+    let listening = -1;
+    for (let i = 0; i < 100 && listening !== 0; i++) {
+      const c = new pg.Client({ connectionString: URL });
+      await c.connect();
+      listening = Number((await c.query('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [`avfs-listen-${process.pid}`])).rows[0].n);
+      await c.end();
+      if (listening !== 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(listening, 0, 'no LISTEN connection left');
+  });
+
+  it('postgres: a watcher in another process is woken by a write here, and exits when stopped', async () => {
+    const url = withSchema('watched2');
+    const v = await createVault(url, { home });
+    try {
+      const child = spawn(process.execPath, [AVFS_BIN, '--vault', url, 'state', 'watch', '--count', '2'], { env: { ...process.env, AVFS_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      const exited = new Promise<number | null>((r) => child.on('close', r));
+      await v.stateSet({ step: 1 });
+      // Once the watcher printed the first state it is listening; then the second must reach it.
+      for (let i = 0; i < 200 && !out.includes('step'); i++) await new Promise((r) => setTimeout(r, 25));
+      await v.stateSet({ step: 2 });
+      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(kill);
+      assert.equal(code, 0, err);
+      assert.deepEqual(out.trim().split('\n').map((l) => JSON.parse(l) as unknown).slice(-1), [{ step: 2 }]);
+    } finally {
+      await v.close();
+    }
+  });
+
+  it('postgres: a writer killed mid-transaction leaves all or nothing, and the next writer goes on', async () => {
+    const url = withSchema('killed');
+    const v = await createVault(url, { home });
+    await v.writeFile('/before.txt', 'kept');
+    await v.close();
+    const script = join(dir, 'stuck.mjs');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(
+      script,
+      `import { openVault } from ${JSON.stringify(new globalThis.URL('../src/index.js', import.meta.url).href)};
+const v = await openVault(process.argv[2]);
+setInterval(() => {}, 1000);
+await v.engine.write(async (tx) => {
+  for (let i = 0; i < 50; i++) await tx.put('meta', Buffer.from('ghost' + i), Buffer.from('boo'));
+  await tx.range('meta', { limit: 1 });
+  console.log('inside');
+  await new Promise(() => {});
+});
+`,
+    );
+    const child = spawn(process.execPath, [script, url], { env: { ...process.env, AVFS_HOME: home }, stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d) => String(d).includes('inside') && resolve());
+      child.on('close', () => reject(new Error('exited before writing')));
+    });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+    const again = await openVault(url, { home });
+    try {
+      await again.writeFile('/after.txt', 'next writer');
+      assert.equal(await again.readText('/before.txt'), 'kept');
+      assert.equal(await again.engine.read((tx) => tx.count('meta', { prefix: Buffer.from('ghost') })), 0, 'nothing of the killed transaction');
+      assert.ok((await again.check()).ok);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('postgres: fork to a name stays on the server; fork to a path and migrate move between postgres and sqlite', async () => {
+    const h = join(dir, 'forks');
+    const v = await createVault('src', { home: h, url: URL });
+    try {
+      await v.writeFile('/a.txt', 'alpha');
+      await v.saveSnapshot('s');
+      await v.writeFile('/b.txt', 'beta');
+      const named = await forkVault(v, 'fk', { at: 's', home: h });
+      assert.equal(named.backend, 'postgres');
+      assert.match(named.path, /schema=avfs_fk/);
+      const local = await forkVault(v, join(dir, 'fk.avfs'), { home: h });
+      assert.equal(local.backend, 'sqlite');
+      const f1 = await openVault('fk', { home: h });
+      const f2 = await openVault(join(dir, 'fk.avfs'), { home: h });
+      try {
+        assert.deepEqual((await f1.readdir('/')).map((e) => e.name).sort(), ['a.txt']);
+        assert.deepEqual((await f2.readdir('/')).map((e) => e.name).sort(), ['a.txt', 'b.txt']);
+      } finally {
+        await f1.close();
+        await f2.close();
+      }
+      await assert.rejects(forkVault(v, join(dir, 'x.avfs'), { home: h, backend: 'postgres' }), oneLine('EUSAGE'));
+      const m = await migrateVault(join(dir, 'fk.avfs'), { to: 'postgres', url: URL, name: 'moved', home: h });
+      assert.equal(m.backend, 'postgres');
+      const mv = await openVault('moved', { home: h });
+      try {
+        assert.equal(await mv.readText('/b.txt'), 'beta');
+      } finally {
+        await mv.close();
+      }
+      const back = await migrateVault('moved', { to: 'sqlite', name: 'back', home: h });
+      assert.equal(back.backend, 'sqlite');
+      await assert.rejects(migrateVault('moved', { to: 'postgres', home: h }), oneLine('EUSAGE'));
+      await assert.rejects(migrateVault('back', { to: 'postgres', url: URL, name: 'moved', home: h }), oneLine('EEXIST'));
+      await deleteVault('moved', { home: h });
+      assert.equal(await schemaExists('avfs_moved'), false);
+    } finally {
+      await v.close();
+    }
+  });
+});
