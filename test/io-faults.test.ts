@@ -37,7 +37,14 @@ function unmount(dir: string): void {
   try {
     execFileSync('umount', [dir], { stdio: 'pipe' });
   } catch {
-    // not mounted (the mount was refused, or a test already took it down)
+    // Not mounted (the mount was refused, or a test already took it down), or busy: RocksDB
+    // keeps the descriptors of write-ahead logs it deleted after a write failed on the full
+    // disk (a native leak in this process, noted in docs/io-faults.md); detach it lazily then.
+    try {
+      execFileSync('umount', ['-l', dir], { stdio: 'pipe' });
+    } catch {
+      // not mounted
+    }
   }
 }
 
