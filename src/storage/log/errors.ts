@@ -1,19 +1,9 @@
 // File-system errors of the log engine become VfsErrors with one-line messages, the way the
 // sqlite and lmdb engines translate theirs.
-import { ERROR_CODES, VfsError, vfsError, type ErrorCode } from '../../errors.js';
-import { oneLine } from '../messages.js';
+import { ERROR_CODES, VfsError, vfsError } from '../../errors.js';
+import { FS_ERRNO, oneLine } from '../messages.js';
 
-const BY_ERRNO: Record<string, ErrorCode> = {
-  ENOSPC: 'ENOSPC',
-  EDQUOT: 'ENOSPC',
-  EROFS: 'EROFS',
-  EACCES: 'EACCES',
-  EPERM: 'EPERM',
-  EFBIG: 'EFBIG',
-  EIO: 'EIO',
-  EMFILE: 'EIO',
-  ENFILE: 'EIO',
-};
+const BY_ERRNO = FS_ERRNO;
 
 export function fromFs(e: unknown, path: string): unknown {
   if (e instanceof VfsError || !(e instanceof Error)) return e;

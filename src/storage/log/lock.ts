@@ -8,19 +8,9 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { vfsError } from '../../errors.js';
 import { fromFs } from './errors.js';
+import { alive } from '../pid.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function alive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
 
 function ownerOf(file: string): number | undefined {
   try {

@@ -3,19 +3,9 @@
 // message is RocksDB's Status text ("IO error: No space left on device ..."); abstract-level
 // wraps open failures in LEVEL_DATABASE_NOT_OPEN with the real error as `cause`.
 import { ERROR_CODES, VfsError, vfsError, type ErrorCode } from '../../errors.js';
-import { oneLine } from '../messages.js';
+import { FS_ERRNO, oneLine } from '../messages.js';
 
-const BY_ERRNO: Record<string, ErrorCode> = {
-  ENOSPC: 'ENOSPC',
-  EDQUOT: 'ENOSPC',
-  EROFS: 'EROFS',
-  EACCES: 'EACCES',
-  EPERM: 'EPERM',
-  EFBIG: 'EFBIG',
-  EIO: 'EIO',
-  EMFILE: 'EIO',
-  ENFILE: 'EIO',
-};
+const BY_ERRNO = FS_ERRNO;
 
 /** Status texts of RocksDB's IO errors (strerror of the errno underneath). */
 const BY_TEXT: [RegExp, ErrorCode][] = [

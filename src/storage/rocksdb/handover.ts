@@ -13,23 +13,13 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { vfsError } from '../../errors.js';
 import { Mutex } from '../mutex.js';
+import { alive } from '../pid.js';
 import { OPEN_OPTIONS, type RocksDb, type RocksDbClass } from './binding.js';
 import { copyDatabase } from './copy.js';
 import { fromRocks, isLocked } from './errors.js';
 import { readSignature, WAITING_DIR } from './signature.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function alive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
 
 let waiterSeq = 0;
 
