@@ -114,6 +114,136 @@ describe('postgres engine', { skip: !pgInfo.url && (pgInfo.reason ?? 'no cluster
     await assert.rejects(openEngine('postgres', { path: withSchema('ro_missing'), create: false, readOnly: true }), oneLine('ENOVAULT'));
   });
 
+  it('postgres: the cache of a client never serves a value another client replaced, deleted or created; a snapshot keeps its values; a rolled-back write teaches it nothing', async () => {
+    const url = withSchema('cached');
+    const a = await openEngine('postgres', { path: url, create: true });
+    const b = await openEngine('postgres', { path: url, create: false });
+    const k = Buffer.from('k');
+    const x = Buffer.from('x');
+    const getB = (key: Buffer) => b.read((tx) => tx.get('meta', key)).then((v) => v?.toString());
+    try {
+      await a.write((tx) => tx.put('meta', k, Buffer.from('v1')));
+      assert.equal(await getB(k), 'v1');
+      assert.equal(await getB(x), undefined);
+      assert.equal(await b.read((tx) => tx.has('meta', x)), false);
+      // Replaced, created and deleted by another client: b sees each at once.
+      await a.write((tx) => tx.put('meta', k, Buffer.from('v2')));
+      assert.equal(await getB(k), 'v2');
+      await a.write((tx) => tx.put('meta', x, Buffer.from('new')));
+      assert.equal(await b.read((tx) => tx.has('meta', x)), true);
+      assert.equal(await getB(x), 'new');
+      await a.write((tx) => tx.del('meta', x));
+      assert.equal(await getB(x), undefined);
+      // Listings and counts too: asked again after another client's change, they show it.
+      const listB = () => b.read(async (tx) => [(await tx.range('meta')).map((e) => e.key.toString()).join(','), await tx.count('meta'), (await tx.range('meta', { reverse: true, limit: 1 }))[0]?.key.toString()]);
+      assert.deepEqual(await listB(), ['k', 1, 'k']);
+      assert.deepEqual(await listB(), ['k', 1, 'k']);
+      await a.write((tx) => tx.put('meta', Buffer.from('m'), Buffer.from('1')));
+      assert.deepEqual(await listB(), ['k,m', 2, 'm']);
+      await b.write(async (tx) => {
+        assert.equal((await tx.range('meta')).length, 2);
+        await tx.del('meta', Buffer.from('m'));
+        assert.equal((await tx.range('meta')).length, 1, 'a write sees its own changes in a listing');
+        assert.equal(await tx.count('meta'), 1);
+      });
+      assert.deepEqual(await listB(), ['k', 1, 'k']);
+      assert.equal((await a.read((tx) => tx.range('meta'))).length, 1);
+      // A read that began before a change keeps its snapshot, cached or not; the next one sees it.
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let began!: () => void;
+      const started = new Promise<void>((r) => (began = r));
+      const long = b.read(async (tx) => {
+        const first = (await tx.get('meta', k))?.toString();
+        began();
+        await held;
+        return [first, (await tx.get('meta', k))?.toString(), await tx.has('meta', x)];
+      });
+      await started;
+      await a.write(async (tx) => {
+        await tx.put('meta', k, Buffer.from('v3'));
+        await tx.put('meta', x, Buffer.from('again'));
+      });
+      assert.equal(await getB(k), 'v3', 'a read that began after the commit');
+      release();
+      assert.deepEqual(await long, ['v2', 'v2', false], 'the long read kept its snapshot');
+      assert.equal(await getB(k), 'v3');
+      // b's own commit teaches its cache; a write of b that throws is rolled back and forgotten.
+      await b.write((tx) => tx.put('meta', k, Buffer.from('v4')));
+      assert.equal(await getB(k), 'v4');
+      assert.equal((await a.read((tx) => tx.get('meta', k)))?.toString(), 'v4');
+      await assert.rejects(
+        b.write(async (tx) => {
+          await tx.put('meta', k, Buffer.from('lost'));
+          await tx.range('meta'); // sends the change to the server inside the transaction
+          assert.equal((await tx.get('meta', k))?.toString(), 'lost');
+          throw new Error('changed my mind');
+        }),
+        /changed my mind/,
+      );
+      assert.equal(await getB(k), 'v4');
+      assert.equal((await a.read((tx) => tx.get('meta', k)))?.toString(), 'v4');
+      // A change sent mid-transaction (range() flushes) then changed again: the last value wins everywhere.
+      await b.write(async (tx) => {
+        await tx.put('meta', k, Buffer.from('mid'));
+        assert.equal((await tx.range('meta', { prefix: k })).length, 1);
+        await tx.put('meta', k, Buffer.from('end'));
+        assert.equal((await tx.get('meta', k))?.toString(), 'end');
+      });
+      assert.equal(await getB(k), 'end');
+      assert.equal((await a.read((tx) => tx.get('meta', k)))?.toString(), 'end');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+    // With the cache off (cache_mb = 0) the same holds.
+    const c = await openEngine('postgres', { path: url, create: false, settings: { cache_mb: 0 } });
+    const d = await openEngine('postgres', { path: url, create: false });
+    try {
+      assert.equal((await c.read((tx) => tx.get('meta', k)))?.toString(), 'end');
+      await d.write((tx) => tx.put('meta', k, Buffer.from('last')));
+      assert.equal((await c.read((tx) => tx.get('meta', k)))?.toString(), 'last');
+    } finally {
+      await c.close();
+      await d.close();
+    }
+    await assert.rejects(openEngine('postgres', { path: url, create: false, settings: { cache_mb: -1 } }), oneLine('EINVAL'));
+  });
+
+  it('postgres: a format 1 store (no stamp) opens read-only as it is, and a writable open makes it format 2; an unknown format is EVERSION', async () => {
+    const url = withSchema('old_format');
+    const e = await openEngine('postgres', { path: url, create: true });
+    await e.write((tx) => tx.put('meta', Buffer.from('k'), Buffer.from('v')));
+    await e.close();
+    const c = new pg.Client({ connectionString: URL });
+    await c.connect();
+    const format = async () => (await c.query(`SELECT name, value FROM old_format.avfs_store WHERE name IN ('format', 'stamp') ORDER BY name`)).rows.map((r: { name: string; value: string }) => `${r.name}=${r.name === 'stamp' ? r.value.replace(/:.*/, '') : r.value}`);
+    try {
+      assert.deepEqual(await format(), ['format=2', 'stamp=2'], 'created at 1, one write made it 2');
+      await c.query(`UPDATE old_format.avfs_store SET value = '1' WHERE name = 'format'; DELETE FROM old_format.avfs_store WHERE name = 'stamp'`);
+      const ro = await openEngine('postgres', { path: url, create: false, readOnly: true });
+      try {
+        assert.equal((await ro.read((tx) => tx.get('meta', Buffer.from('k'))))?.toString(), 'v');
+        assert.equal((await ro.read((tx) => tx.get('meta', Buffer.from('k'))))?.toString(), 'v');
+      } finally {
+        await ro.close();
+      }
+      assert.deepEqual(await format(), ['format=1']);
+      const rw = await openEngine('postgres', { path: url, create: false });
+      try {
+        assert.deepEqual(await format(), ['format=2', 'stamp=1']);
+        await rw.write((tx) => tx.put('meta', Buffer.from('k'), Buffer.from('w')));
+        assert.deepEqual(await format(), ['format=2', 'stamp=2']);
+      } finally {
+        await rw.close();
+      }
+      await c.query(`UPDATE old_format.avfs_store SET value = '3' WHERE name = 'format'`);
+      await assert.rejects(openEngine('postgres', { path: url, create: false }), oneLine('EVERSION'));
+    } finally {
+      await c.end();
+    }
+  });
+
   it('postgres: a state set by another process wakes a watcher through NOTIFY (no polling)', async () => {
     const url = withSchema('watched');
     const v = await createVault(url, { home });

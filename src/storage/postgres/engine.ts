@@ -9,6 +9,8 @@
 // transaction, so a client killed mid-write (its connection closes) leaves nothing and blocks
 // no one. Commits NOTIFY the vault's channel (in the same transaction, so only a committed
 // change is announced, and only once it is visible); notify.ts LISTENs for src/memory/notify.ts.
+// Each transaction begins by reading the store's stamp, which every write commit replaces: it
+// tells whether the engine's EntryCache (cache.ts) holds the state the transaction sees.
 import type pg from 'pg';
 import { vfsError } from '../../errors.js';
 import type { Collection, CompactStats, Engine, EngineStats, OpenOptions, ReadTx, WriteTx } from '../contract.js';
@@ -16,9 +18,10 @@ import { COLLECTION_NAMES } from '../contract.js';
 import { fromPg } from './errors.js';
 import { listen, type Listening } from './notify.js';
 import { acquirePool, releasePool } from './pool.js';
-import { createSchema, ident, inspect, judge, names, type Names } from './schema.js';
+import { EntryCache } from './cache.js';
+import { createSchema, getStamp, ident, inspect, judge, names, nextStamp, setStamp, STORE_FORMAT, upgradeSchema, type Names } from './schema.js';
 import { readPgSettings, type PgSettings } from './settings.js';
-import { PgReadTx, PgWriteTx } from './tx.js';
+import { PgReadTx, PgWriteTx, type Session } from './tx.js';
 import { parsePgUrl, type PgLocator } from './url.js';
 
 export class PgEngine implements Engine {
@@ -26,6 +29,7 @@ export class PgEngine implements Engine {
   readonly supports = { persistent: true, multiProcess: true, fullText: false, cheapCopy: false };
   private closed = false;
   private active = new Set<Promise<unknown>>();
+  private readonly cache: EntryCache;
 
   constructor(
     private pool: pg.Pool,
@@ -33,7 +37,9 @@ export class PgEngine implements Engine {
     readonly n: Names,
     private settings: PgSettings,
     private readOnly: boolean,
-  ) {}
+  ) {
+    this.cache = new EntryCache(settings.cacheBytes);
+  }
 
   /** Cross-process change events for src/memory/notify.ts: one LISTEN per vault per process. */
   get changes(): { key: string; listen(onChange: () => void): Listening } {
@@ -87,8 +93,9 @@ export class PgEngine implements Engine {
 
   async read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T> {
     return this.session(async (c) => {
-      await this.sql(c, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const tx = new PgReadTx({ client: c, names: this.n, display: this.loc.display });
+      // The stamp is read by the statement that takes the snapshot: it is the snapshot's.
+      const stamp = lastValue(await this.sql(c, `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${getStamp(this.n)}`));
+      const tx = new PgReadTx(this.txSession(c, stamp));
       try {
         const result = await fn(tx);
         tx.finished = true;
@@ -105,9 +112,11 @@ export class PgEngine implements Engine {
   async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
     if (this.readOnly) throw vfsError('EROFS', this.loc.display);
     return this.session(async (c) => {
-      // One round trip: begin, bound the wait, take the vault's writer lock.
-      await this.sql(c, `BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = ${this.settings.lockTimeoutMs}; SELECT pg_advisory_xact_lock(${this.n.lockKey})`);
-      const tx = new PgWriteTx({ client: c, names: this.n, display: this.loc.display });
+      // One round trip: begin, bound the wait, take the vault's writer lock, read the stamp (after
+      // the lock, so no other commit can replace it before ours).
+      const begun = await this.sql(c, `BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = ${this.settings.lockTimeoutMs}; SELECT pg_advisory_xact_lock(${this.n.lockKey}); ${getStamp(this.n)}`);
+      const from = lastValue(begun);
+      const tx = new PgWriteTx(this.txSession(c, from));
       let result: T;
       try {
         result = await fn(tx);
@@ -118,9 +127,24 @@ export class PgEngine implements Engine {
         throw new CallerError(e);
       }
       tx.finished = true;
-      await this.sql(c, tx.wrote ? `NOTIFY ${this.n.channel}; COMMIT` : 'COMMIT');
+      if (!tx.wrote) {
+        await this.sql(c, 'COMMIT');
+        return result;
+      }
+      const to = nextStamp(from);
+      try {
+        await this.sql(c, `${setStamp(this.n, to)}; NOTIFY ${this.n.channel}; COMMIT`);
+      } catch (e) {
+        this.cache.drop(); // committed or not: unknown
+        throw e;
+      }
+      this.cache.committed(from, to, tx.written, tx.wroteColls);
       return result;
     }).catch(unwrap);
+  }
+
+  private txSession(client: pg.PoolClient, stamp: string | undefined): Session {
+    return { client, names: this.n, display: this.loc.display, cache: this.cache, stamp, cached: this.cache.adopt(stamp) };
   }
 
   private async sql(c: pg.PoolClient, text: string): Promise<pg.QueryResult> {
@@ -253,6 +277,13 @@ export class PgEngine implements Engine {
   }
 }
 
+/** The first column of the first row of a multi-statement query's last result. */
+function lastValue(r: pg.QueryResult | pg.QueryResult[]): string | undefined {
+  const last = Array.isArray(r) ? r[r.length - 1] : r;
+  const row = last?.rows[0] as Record<string, unknown> | undefined;
+  return row === undefined ? undefined : (Object.values(row)[0] as string);
+}
+
 /** An error thrown by the caller's callback, after a clean rollback: passed through as it was. */
 class CallerError {
   constructor(readonly error: unknown) {}
@@ -277,7 +308,18 @@ export async function openPostgres(opts: OpenOptions): Promise<Engine> {
     }
     let broken: Error | undefined;
     try {
-      let state = judge(await inspect(c, n).catch((e) => Promise.reject(fromPg(e, loc.display))), loc.display, loc.schema);
+      const shape = await inspect(c, n).catch((e) => Promise.reject(fromPg(e, loc.display)));
+      let state = judge(shape, loc.display, loc.schema);
+      if (state === 'ready' && shape.format !== STORE_FORMAT && !readOnly) {
+        try {
+          await c.query(`BEGIN; SELECT pg_advisory_xact_lock(${n.lockKey})`);
+          await upgradeSchema(c, n);
+          await c.query('COMMIT');
+        } catch (e) {
+          await c.query('ROLLBACK').catch(() => {});
+          throw fromPg(e, loc.display);
+        }
+      }
       if (state !== 'ready') {
         if (!opts.create || readOnly) {
           if (state === 'blank') throw vfsError('ENOTVAULT', loc.display, `schema ${loc.schema} is empty: not an agentvfs store`);

@@ -1,17 +1,40 @@
 // The tables of a postgres store, in a schema of its own (one vault per schema):
 //
-//   avfs_store (name text primary key, value text)   -- 'format' = '1', 'created' = time
+//   avfs_store (name text primary key, value text)   -- 'format' = '2', 'created' = time,
+//                                                     -- 'stamp' = "<seq>:<random>" (cache.ts)
 //   entries (coll text collate "C", key bytea, value bytea, primary key (coll, key))
 //
 // One table for every collection: a commit writes all its changes with one INSERT and one
 // DELETE whatever collections they touch, and a collection added later needs no DDL. bytea
 // compares bytewise (memcmp, then length), which is the contract's key order, so range scans
 // are index scans on the primary key.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { vfsError } from '../../errors.js';
+import { stampSeq } from './cache.js';
 
-export const STORE_FORMAT = '1';
+// Format 2 added the stamp that every write commit replaces (cache.ts). A format 1 store is
+// the same tables without it: it opens, and a writable open makes it format 2 (so a client that
+// knows only format 1, and would commit without a new stamp, refuses it from then on).
+export const STORE_FORMAT = '2';
+const READABLE_FORMATS = ['1', STORE_FORMAT];
+
+/** A new stamp after `prev` (undefined or not ours: start again from 1). */
+export function nextStamp(prev?: string): string {
+  const seq = prev === undefined ? 0 : stampSeq(prev);
+  return `${Number.isFinite(seq) ? seq + 1 : 1}:${randomBytes(8).toString('hex')}`;
+}
+
+/** The statement that sets the stamp (inside a transaction, under the vault's lock). */
+export function setStamp(n: Names, stamp: string): string {
+  if (!/^\d+:[0-9a-f]+$/.test(stamp)) throw new Error(`not a stamp: ${stamp}`);
+  return `INSERT INTO ${n.store} (name, value) VALUES ('stamp', '${stamp}') ON CONFLICT (name) DO UPDATE SET value = excluded.value`;
+}
+
+/** The statement that reads the stamp. */
+export function getStamp(n: Names): string {
+  return `SELECT value FROM ${n.store} WHERE name = 'stamp'`;
+}
 
 export function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -66,7 +89,7 @@ export function judge(shape: Shape, display: string, schema: string): 'ready' | 
   if (!shape.schemaExists) return 'missing';
   if (shape.storeTable && shape.entriesTable) {
     if (shape.format === undefined) throw vfsError('ECORRUPT', display, `schema ${schema}: the store has no format record`);
-    if (shape.format !== STORE_FORMAT) throw vfsError('EVERSION', display, `schema ${schema}: store format ${shape.format} is not supported (this avfs reads ${STORE_FORMAT})`);
+    if (!READABLE_FORMATS.includes(shape.format)) throw vfsError('EVERSION', display, `schema ${schema}: store format ${shape.format} is not supported (this avfs reads ${STORE_FORMAT})`);
     return 'ready';
   }
   if (shape.tables === 0) return 'blank';
@@ -80,6 +103,15 @@ export async function createSchema(c: pg.PoolClient, n: Names): Promise<void> {
     `CREATE SCHEMA IF NOT EXISTS ${ident(n.schema)};
      CREATE TABLE IF NOT EXISTS ${n.store} (name text PRIMARY KEY, value text NOT NULL);
      CREATE TABLE IF NOT EXISTS ${n.entries} (coll text COLLATE "C" NOT NULL, key bytea NOT NULL, value bytea NOT NULL, PRIMARY KEY (coll, key));
-     INSERT INTO ${n.store} (name, value) VALUES ('format', '${STORE_FORMAT}'), ('created', now()::text) ON CONFLICT (name) DO NOTHING;`,
+     INSERT INTO ${n.store} (name, value) VALUES ('format', '${STORE_FORMAT}'), ('created', now()::text) ON CONFLICT (name) DO NOTHING;
+     ${setStamp(n, nextStamp())};`,
+  );
+}
+
+/** Make a format 1 store format 2 (inside the caller's transaction, under the vault's lock). */
+export async function upgradeSchema(c: pg.PoolClient, n: Names): Promise<void> {
+  await c.query(
+    `UPDATE ${n.store} SET value = '${STORE_FORMAT}' WHERE name = 'format' AND value = '1';
+     INSERT INTO ${n.store} (name, value) VALUES ('stamp', '${nextStamp()}') ON CONFLICT (name) DO NOTHING`,
   );
 }

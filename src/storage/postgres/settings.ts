@@ -9,6 +9,8 @@ export interface PgSettings {
   connectTimeoutMs: number;
   /** How long a writer waits for another client's write transaction before EBUSY. */
   lockTimeoutMs: number;
+  /** Bytes of records kept between transactions (cache.ts); 0 turns the cache off. */
+  cacheBytes: number;
 }
 
 export function readPgSettings(opts: OpenOptions): PgSettings {
@@ -18,6 +20,7 @@ export function readPgSettings(opts: OpenOptions): PgSettings {
     poolMax: r.int('pool_max', 4, 1),
     connectTimeoutMs: r.int('connect_timeout_ms', 10_000, 1),
     lockTimeoutMs: r.int('lock_timeout_ms', 60_000, 0),
+    cacheBytes: r.int('cache_mb', 64, 0) * 1024 * 1024,
   };
   r.done();
   return s;

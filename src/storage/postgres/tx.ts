@@ -6,6 +6,10 @@
 // CONFLICT in one WITH, whatever collections they touch) at commit, and before a range() or
 // count() of a collection that has pending changes, so those read the server with the
 // transaction's own writes in it.
+//
+// get() and has() also consult the engine's EntryCache (cache.ts) when the transaction's stamp
+// is the cache's: a record read or written by an earlier transaction of this process is not
+// asked for again while no other client has committed since.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { Bytes, Collection, Entry, RangeOptions, ReadTx, WriteTx } from '../contract.js';
@@ -14,6 +18,7 @@ import { toBuffer } from '../bytes.js';
 import { fromPg } from './errors.js';
 import type { Names } from './schema.js';
 import { binaryArray } from './arrays.js';
+import { entryId, rangeId, type Cached, type EntryCache } from './cache.js';
 
 /** Parameters of one flush at most, in bytes (the server takes up to 1 GB per parameter). */
 const FLUSH_BYTES = 32 * 1024 * 1024;
@@ -22,6 +27,11 @@ export interface Session {
   client: pg.PoolClient;
   names: Names;
   display: string;
+  cache: EntryCache;
+  /** The stamp the transaction saw when it began (undefined: a store without one). */
+  stamp: string | undefined;
+  /** Whether the cache holds the state of `stamp` (EntryCache.adopt). */
+  cached: boolean;
 }
 
 function storable(key: Bytes): boolean {
@@ -67,18 +77,40 @@ export class PgReadTx implements ReadTx {
     }
   }
 
+  /** What the cache knows of a key at this transaction's state (undefined: not known). */
+  private cachedValue(id: string): Cached | undefined {
+    return this.s.cached ? this.s.cache.get(this.s.stamp!, id) : undefined;
+  }
+
   async get(coll: Collection, key: Bytes): Promise<Buffer | undefined> {
     known(coll);
     if (!storable(key)) return undefined;
-    const rows = await this.q(`SELECT value FROM ${this.s.names.entries} WHERE coll = $1 AND key = $2`, [coll, toBuffer(key)]);
-    return rows.length ? (rows[0][0] as Buffer) : undefined;
+    const k = toBuffer(key);
+    const id = entryId(coll, k);
+    const hit = this.cachedValue(id);
+    if (hit !== undefined) return hit ?? undefined;
+    const rows = await this.q(`SELECT value FROM ${this.s.names.entries} WHERE coll = $1 AND key = $2`, [coll, k]);
+    const value = rows.length ? (rows[0][0] as Buffer) : undefined;
+    if (this.s.cached) this.s.cache.fill(this.s.stamp!, id, value ?? null);
+    return value;
   }
 
   async has(coll: Collection, key: Bytes): Promise<boolean> {
     known(coll);
     if (!storable(key)) return false;
-    const rows = await this.q(`SELECT 1 FROM ${this.s.names.entries} WHERE coll = $1 AND key = $2`, [coll, toBuffer(key)]);
+    const k = toBuffer(key);
+    const id = entryId(coll, k);
+    const hit = this.cachedValue(id);
+    if (hit !== undefined) return hit !== null;
+    const rows = await this.q(`SELECT 1 FROM ${this.s.names.entries} WHERE coll = $1 AND key = $2`, [coll, k]);
+    // An absence is worth remembering (a chunk not stored yet); a presence without its value is not.
+    if (rows.length === 0 && this.s.cached) this.s.cache.fill(this.s.stamp!, id, null);
     return rows.length > 0;
+  }
+
+  /** Whether range() and count() of `coll` may use the cache (not once this transaction wrote it). */
+  protected rangesCacheable(_coll: Collection): boolean {
+    return this.s.cached;
   }
 
   async range(coll: Collection, opts: RangeOptions = {}): Promise<Entry[]> {
@@ -86,6 +118,9 @@ export class PgReadTx implements ReadTx {
     const b = toBounds(opts);
     const limit = sqlLimit(opts.limit);
     if (limit === 0 || emptyBounds(b)) return [];
+    const id = this.rangesCacheable(coll) ? rangeId('range', coll, b, opts.reverse === true, limit) : undefined;
+    const hit = id === undefined ? undefined : this.s.cache.getRange(this.s.stamp!, id);
+    if (hit) return hit;
     const values: unknown[] = [coll];
     let text = `SELECT key, value FROM ${this.s.names.entries} WHERE ${where(b, values)} ORDER BY key${opts.reverse ? ' DESC' : ''}`;
     if (limit !== undefined) {
@@ -93,7 +128,9 @@ export class PgReadTx implements ReadTx {
       text += ` LIMIT $${values.length}`;
     }
     const rows = await this.q(text, values);
-    return rows.map((r) => ({ key: r[0] as Buffer, value: r[1] as Buffer }));
+    const out = rows.map((r) => ({ key: r[0] as Buffer, value: r[1] as Buffer }));
+    if (id !== undefined) this.s.cache.fillRange(this.s.stamp!, coll, id, out);
+    return out;
   }
 
   async count(coll: Collection, opts: RangeOptions = {}): Promise<number> {
@@ -101,6 +138,9 @@ export class PgReadTx implements ReadTx {
     const b = toBounds(opts);
     const limit = sqlLimit(opts.limit);
     if (limit === 0 || emptyBounds(b)) return 0;
+    const id = this.rangesCacheable(coll) ? rangeId('count', coll, b, false, limit) : undefined;
+    const hit = id === undefined ? undefined : this.s.cache.getCount(this.s.stamp!, id);
+    if (hit !== undefined) return hit;
     const values: unknown[] = [coll];
     let text = `SELECT count(*) FROM ${this.s.names.entries} WHERE ${where(b, values)}`;
     if (limit !== undefined) {
@@ -108,7 +148,9 @@ export class PgReadTx implements ReadTx {
       text = `SELECT count(*) FROM (SELECT 1 FROM ${this.s.names.entries} WHERE ${where(b, [coll])} LIMIT $${values.length}) AS capped`;
     }
     const rows = await this.q(text, values);
-    return Number(rows[0][0]);
+    const n = Number(rows[0][0]);
+    if (id !== undefined) this.s.cache.fillRange(this.s.stamp!, coll, id, n);
+    return n;
   }
 }
 
@@ -120,6 +162,19 @@ interface Pending {
 
 export class PgWriteTx extends PgReadTx implements WriteTx {
   private pending = new Map<Collection, Map<string, Pending>>();
+  /**
+   * Every key this transaction changed, by cache id, with its last value (null: deleted); unlike
+   * `pending`, not emptied by a flush. get() answers from it first, so reads that reach the server
+   * or the cache are of keys this transaction left alone, whose values are the ones at its stamp.
+   * After the commit it is what the cache learns.
+   */
+  readonly written = new Map<string, Cached>();
+  /** The collections this transaction changed: their ranges bypass the cache, and the commit drops theirs. */
+  readonly wroteColls = new Set<Collection>();
+
+  protected override rangesCacheable(coll: Collection): boolean {
+    return this.s.cached && !this.wroteColls.has(coll);
+  }
   /** Anything sent to the server (then the commit NOTIFYs watchers). */
   wrote = false;
 
@@ -138,7 +193,10 @@ export class PgWriteTx extends PgReadTx implements WriteTx {
     if (this.finished) throw new Error('storage transaction already finished: use the tx only inside its callback');
     // Copies: the caller may reuse its buffers before the commit sends them.
     const k = Buffer.from(key);
-    this.overlay(coll).set(k.toString('latin1'), { key: k, value: Buffer.from(value) });
+    const v = Buffer.from(value);
+    this.overlay(coll).set(k.toString('latin1'), { key: k, value: v });
+    this.written.set(entryId(coll, k), v);
+    this.wroteColls.add(coll);
   }
 
   async del(coll: Collection, key: Bytes): Promise<void> {
@@ -147,17 +205,19 @@ export class PgWriteTx extends PgReadTx implements WriteTx {
     if (!storable(key)) return;
     const k = Buffer.from(key);
     this.overlay(coll).set(k.toString('latin1'), { key: k, value: undefined });
+    this.written.set(entryId(coll, k), null);
+    this.wroteColls.add(coll);
   }
 
   override async get(coll: Collection, key: Bytes): Promise<Buffer | undefined> {
-    const p = this.pending.get(coll)?.get(toBuffer(key).toString('latin1'));
-    if (p) return p.value;
+    const w = this.written.get(entryId(coll, toBuffer(key)));
+    if (w !== undefined) return w ?? undefined;
     return super.get(coll, key);
   }
 
   override async has(coll: Collection, key: Bytes): Promise<boolean> {
-    const p = this.pending.get(coll)?.get(toBuffer(key).toString('latin1'));
-    if (p) return p.value !== undefined;
+    const w = this.written.get(entryId(coll, toBuffer(key)));
+    if (w !== undefined) return w !== null;
     return super.has(coll, key);
   }
 

@@ -1,0 +1,16 @@
+// `node scripts/bench-pg.mjs [bench args...]`: the benchmark with PostgreSQL beside the other
+// engines, on a throwaway cluster started for the run (test/helpers/pg-cluster.ts: initdb and
+// pg_ctl from the installed server binaries, a Unix socket in a temp folder), stopped at the end
+// whatever happens. For a server of your own, set AVFS_BENCH_PG_URL and run `npm run bench`.
+import { spawn } from 'node:child_process';
+
+const { startCluster } = await import('../dist/test/helpers/pg-cluster.js');
+const cluster = startCluster();
+process.on('exit', () => cluster.stop());
+console.log(`# postgres cluster at ${cluster.url}`);
+const child = spawn(process.execPath, ['dist/bench/run.js', ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  env: { ...process.env, AVFS_BENCH_PG_URL: cluster.url },
+});
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+child.on('close', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
