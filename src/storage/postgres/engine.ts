@@ -293,6 +293,18 @@ function unwrap(e: unknown): never {
   throw e instanceof CallerError ? e.error : e;
 }
 
+/** Run `fn` in a transaction holding the vault's writer lock (creating or upgrading a store). */
+async function underLock(c: pg.PoolClient, n: Names, loc: PgLocator, fn: () => Promise<void>): Promise<void> {
+  try {
+    await c.query(`BEGIN; SELECT pg_advisory_xact_lock(${n.lockKey})`);
+    await fn();
+    await c.query('COMMIT');
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => {});
+    throw fromPg(e, loc.display);
+  }
+}
+
 export async function openPostgres(opts: OpenOptions): Promise<Engine> {
   const settings = readPgSettings(opts);
   const loc = parsePgUrl(opts.path);
@@ -310,31 +322,17 @@ export async function openPostgres(opts: OpenOptions): Promise<Engine> {
     try {
       const shape = await inspect(c, n).catch((e) => Promise.reject(fromPg(e, loc.display)));
       let state = judge(shape, loc.display, loc.schema);
-      if (state === 'ready' && shape.format !== STORE_FORMAT && !readOnly) {
-        try {
-          await c.query(`BEGIN; SELECT pg_advisory_xact_lock(${n.lockKey})`);
-          await upgradeSchema(c, n);
-          await c.query('COMMIT');
-        } catch (e) {
-          await c.query('ROLLBACK').catch(() => {});
-          throw fromPg(e, loc.display);
-        }
-      }
+      if (state === 'ready' && shape.format !== STORE_FORMAT && !readOnly) await underLock(c, n, loc, () => upgradeSchema(c, n));
       if (state !== 'ready') {
         if (!opts.create || readOnly) {
           if (state === 'blank') throw vfsError('ENOTVAULT', loc.display, `schema ${loc.schema} is empty: not an agentvfs store`);
           throw vfsError('ENOVAULT', loc.display, `no vault in schema ${loc.schema}`);
         }
-        try {
-          // Under the vault's writer lock, looking again: another client may be creating it too.
-          await c.query(`BEGIN; SELECT pg_advisory_xact_lock(${n.lockKey})`);
+        // Under the vault's writer lock, looking again: another client may be creating it too.
+        await underLock(c, n, loc, async () => {
           state = judge(await inspect(c, n), loc.display, loc.schema);
           if (state !== 'ready') await createSchema(c, n);
-          await c.query('COMMIT');
-        } catch (e) {
-          await c.query('ROLLBACK').catch(() => {});
-          throw fromPg(e, loc.display);
-        }
+        });
       }
     } catch (e) {
       broken = e instanceof Error ? e : new Error(String(e));

@@ -27,7 +27,7 @@ export function nextStamp(prev?: string): string {
 
 /** The statement that sets the stamp (inside a transaction, under the vault's lock). */
 export function setStamp(n: Names, stamp: string): string {
-  if (!/^\d+:[0-9a-f]+$/.test(stamp)) throw new Error(`not a stamp: ${stamp}`);
+  if (!Number.isFinite(stampSeq(stamp))) throw new Error(`not a stamp: ${stamp}`); // it is spliced into SQL
   return `INSERT INTO ${n.store} (name, value) VALUES ('stamp', '${stamp}') ON CONFLICT (name) DO UPDATE SET value = excluded.value`;
 }
 

@@ -1,8 +1,8 @@
 // Read and write transactions on one pooled connection. The engine has already run BEGIN.
 //
 // Round trips are what a network engine pays for, so a write transaction sends nothing for
-// put() and del(): they go to an overlay (the last change per key) that get() and has() consult
-// first. The overlay is written to the server with one statement (a DELETE and an INSERT ... ON
+// put() and del(): they go to an overlay (the last unsent change per key), and get() and has()
+// answer from the transaction's own changes first (`written`). The overlay is written to the server with one statement (a DELETE and an INSERT ... ON
 // CONFLICT in one WITH, whatever collections they touch) at commit, and before a range() or
 // count() of a collection that has pending changes, so those read the server with the
 // transaction's own writes in it.
@@ -38,7 +38,7 @@ function storable(key: Bytes): boolean {
   return key.length > 0 && key.length <= MAX_KEY_BYTES;
 }
 
-function known(coll: Collection): void {
+function knownColl(coll: Collection): void {
   if (!COLLECTION_NAMES.includes(coll)) throw new RangeError(`unknown collection "${coll}"`);
 }
 
@@ -77,17 +77,24 @@ export class PgReadTx implements ReadTx {
     }
   }
 
-  /** What the cache knows of a key at this transaction's state (undefined: not known). */
-  private cachedValue(id: string): Cached | undefined {
+  /** This transaction's own change to a key (a write's; undefined: none). */
+  protected own(_id: string): Cached | undefined {
+    return undefined;
+  }
+
+  /** What the transaction knows of a key without asking the server: its own change, else the cache's. */
+  private known(id: string): Cached | undefined {
+    const mine = this.own(id); // null (deleted here) is an answer too
+    if (mine !== undefined) return mine;
     return this.s.cached ? this.s.cache.get(this.s.stamp!, id) : undefined;
   }
 
   async get(coll: Collection, key: Bytes): Promise<Buffer | undefined> {
-    known(coll);
+    knownColl(coll);
     if (!storable(key)) return undefined;
     const k = toBuffer(key);
     const id = entryId(coll, k);
-    const hit = this.cachedValue(id);
+    const hit = this.known(id);
     if (hit !== undefined) return hit ?? undefined;
     const rows = await this.q(`SELECT value FROM ${this.s.names.entries} WHERE coll = $1 AND key = $2`, [coll, k]);
     const value = rows.length ? (rows[0][0] as Buffer) : undefined;
@@ -96,11 +103,11 @@ export class PgReadTx implements ReadTx {
   }
 
   async has(coll: Collection, key: Bytes): Promise<boolean> {
-    known(coll);
+    knownColl(coll);
     if (!storable(key)) return false;
     const k = toBuffer(key);
     const id = entryId(coll, k);
-    const hit = this.cachedValue(id);
+    const hit = this.known(id);
     if (hit !== undefined) return hit !== null;
     const rows = await this.q(`SELECT 1 FROM ${this.s.names.entries} WHERE coll = $1 AND key = $2`, [coll, k]);
     // An absence is worth remembering (a chunk not stored yet); a presence without its value is not.
@@ -114,7 +121,7 @@ export class PgReadTx implements ReadTx {
   }
 
   async range(coll: Collection, opts: RangeOptions = {}): Promise<Entry[]> {
-    known(coll);
+    knownColl(coll);
     const b = toBounds(opts);
     const limit = sqlLimit(opts.limit);
     if (limit === 0 || emptyBounds(b)) return [];
@@ -134,7 +141,7 @@ export class PgReadTx implements ReadTx {
   }
 
   async count(coll: Collection, opts: RangeOptions = {}): Promise<number> {
-    known(coll);
+    knownColl(coll);
     const b = toBounds(opts);
     const limit = sqlLimit(opts.limit);
     if (limit === 0 || emptyBounds(b)) return 0;
@@ -188,37 +195,31 @@ export class PgWriteTx extends PgReadTx implements WriteTx {
   }
 
   async put(coll: Collection, key: Bytes, value: Bytes): Promise<void> {
-    known(coll);
+    knownColl(coll);
     checkKey(key);
     if (this.finished) throw new Error('storage transaction already finished: use the tx only inside its callback');
     // Copies: the caller may reuse its buffers before the commit sends them.
     const k = Buffer.from(key);
     const v = Buffer.from(value);
-    this.overlay(coll).set(k.toString('latin1'), { key: k, value: v });
-    this.written.set(entryId(coll, k), v);
+    const id = entryId(coll, k);
+    this.overlay(coll).set(id, { key: k, value: v });
+    this.written.set(id, v);
     this.wroteColls.add(coll);
   }
 
   async del(coll: Collection, key: Bytes): Promise<void> {
-    known(coll);
+    knownColl(coll);
     if (this.finished) throw new Error('storage transaction already finished: use the tx only inside its callback');
     if (!storable(key)) return;
     const k = Buffer.from(key);
-    this.overlay(coll).set(k.toString('latin1'), { key: k, value: undefined });
-    this.written.set(entryId(coll, k), null);
+    const id = entryId(coll, k);
+    this.overlay(coll).set(id, { key: k, value: undefined });
+    this.written.set(id, null);
     this.wroteColls.add(coll);
   }
 
-  override async get(coll: Collection, key: Bytes): Promise<Buffer | undefined> {
-    const w = this.written.get(entryId(coll, toBuffer(key)));
-    if (w !== undefined) return w ?? undefined;
-    return super.get(coll, key);
-  }
-
-  override async has(coll: Collection, key: Bytes): Promise<boolean> {
-    const w = this.written.get(entryId(coll, toBuffer(key)));
-    if (w !== undefined) return w !== null;
-    return super.has(coll, key);
+  protected override own(id: string): Cached | undefined {
+    return this.written.get(id);
   }
 
   override async range(coll: Collection, opts: RangeOptions = {}): Promise<Entry[]> {
