@@ -20,6 +20,15 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ENGINES_JS = pathToFileURL(join(HERE, '..', 'src', 'storage', 'engines.js')).href;
 const k = (s: string) => Buffer.from(s);
 
+/** The binding's own database, for writing a store as another version of avfs left it. */
+interface RawDb {
+  open(o: object): Promise<void>;
+  close(): Promise<void>;
+  _iterator(o: object): { _nextvSync(n: number, o: object): { rows: Buffer[]; finished: boolean }; _closeSync(): void };
+  _chainedBatch(): { _put(k: Buffer, v: Buffer): void; _writeSync(o: object): void; _closeSync(): void };
+  _getManySync(keys: Buffer[], o: object): (Buffer | undefined)[];
+}
+
 /** Run an ES module script in a child process; resolves with its output once it exits. */
 function node(script: string, args: string[] = [], onLine?: (line: string) => void): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
@@ -87,6 +96,97 @@ describe('rocksdb engine', { skip: ROCKS_SKIP }, () => {
     const again = await openEngine('rocksdb', { path: p, create: false });
     assert.equal((await again.read((tx) => tx.get('meta', k('after'))))?.toString(), '1');
     await again.close();
+  });
+
+  it('format 1 stores (directory entry values as they came) keep working; compaction makes them format 2', async () => {
+    const p = join(dir, 'format1.rocksdb');
+    const names = Array.from({ length: 300 }, (_, i) => `f${i}-é`);
+    const v = await createVault(p, { backend: 'rocksdb', home: join(dir, 'home') });
+    await v.mkdir('/d');
+    for (const n of names) await v.writeFile(`/d/${n}`, n); // inode numbers past 255: bytes of 0x80 and up
+    await v.close();
+    // Turn it into the format 1 store an earlier avfs wrote: raw values, the format record 1.
+    const { RocksLevel } = (await import('@nxtedition/' + 'rocksdb')) as { RocksLevel: new (p: string) => RawDb };
+    const ENC = { keyEncoding: 'buffer', valueEncoding: 'buffer' };
+    const raw = async (fn: (db: RawDb) => void) => {
+      const db = new RocksLevel(join(p, 'db-1'));
+      await db.open({ createIfMissing: false });
+      try {
+        fn(db);
+      } finally {
+        await db.close();
+      }
+    };
+    const direntValues = (db: RawDb): Buffer[] => {
+      const it = db._iterator({ ...ENC, gte: k('dirents\0'), lt: k('dirents\u0001') });
+      const out: Buffer[] = [];
+      for (;;) {
+        const { rows, finished } = it._nextvSync(1000, ENC);
+        for (let i = 1; i < rows.length; i += 2) out.push(rows[i]!);
+        if (finished || rows.length === 0) break;
+      }
+      it._closeSync();
+      return out;
+    };
+    await raw((db) => {
+      const it = db._iterator({ ...ENC, gte: k('dirents\0'), lt: k('dirents\u0001') });
+      const { rows } = it._nextvSync(100000, ENC);
+      it._closeSync();
+      const batch = db._chainedBatch();
+      let wide = 0;
+      for (let i = 0; i < rows.length; i += 2) {
+        const text = rows[i + 1]!;
+        const was = Buffer.from(text.toString('utf8'), 'latin1');
+        if (was.length !== text.length) wide++;
+        batch._put(rows[i]!, was);
+      }
+      assert.ok(wide > 0, 'some values had bytes of 0x80 and up');
+      batch._put(k('\0format'), k('{"format":1}'));
+      batch._writeSync({ sync: true });
+      batch._closeSync();
+    });
+    const home = join(dir, 'home');
+    const { openVault } = await import('../src/index.js');
+    const old = await openVault(p, { home });
+    assert.deepEqual((await old.readdir('/d')).map((e) => e.name).sort(), [...names].sort());
+    assert.equal(await old.readText(`/d/${names[299]}`), names[299]);
+    await old.writeFile('/d/new-after', 'x');
+    await old.rename(`/d/${names[0]}`, '/d/renamed');
+    await old.close();
+    await raw((db) => {
+      assert.ok(direntValues(db).every((x) => x.length === 9), 'a format 1 store gets format 1 values');
+      assert.equal(String(db._getManySync([k('\0format')], ENC)[0]), '{"format":1}');
+    });
+    const want = [...names.slice(1), 'new-after', 'renamed'].sort();
+    const e = await openEngine('rocksdb', { path: p, create: false });
+    await e.compact();
+    assert.deepEqual(await e.check(), []);
+    await e.close();
+    const db2 = join(p, JSON.parse(readFileSync(join(p, 'avfs-rocksdb'), 'utf8').split('\n')[1]).db as string);
+    const raw2 = new RocksLevel(db2);
+    await raw2.open({ createIfMissing: false });
+    assert.equal(String(raw2._getManySync([k('\0format')], ENC)[0]), '{"format":2}');
+    assert.ok(direntValues(raw2).some((x) => x.length > 9), 'values with bytes of 0x80 and up are stored as text');
+    await raw2.close();
+    const upgraded = await openVault(p, { home });
+    assert.deepEqual((await upgraded.readdir('/d')).map((x) => x.name).sort(), want);
+    assert.equal(await upgraded.readText('/d/renamed'), names[0]);
+    assert.equal((await upgraded.check()).ok, true);
+    await upgraded.close();
+  });
+
+  it('refuses a store of an unknown format with one EVERSION line', async () => {
+    const p = join(dir, 'format9.rocksdb');
+    await (await openEngine('rocksdb', { path: p, create: true })).close();
+    const { RocksLevel } = (await import('@nxtedition/' + 'rocksdb')) as { RocksLevel: new (p: string) => RawDb };
+    const db = new RocksLevel(join(p, 'db-1'));
+    await db.open({ createIfMissing: false });
+    const batch = db._chainedBatch();
+    batch._put(k('\0format'), k('{"format":9}'));
+    batch._writeSync({ sync: true });
+    batch._closeSync();
+    await db.close();
+    await assert.rejects(openEngine('rocksdb', { path: p, create: false }), (e) => isVfsError(e) && e.code === 'EVERSION' && /format 9/.test(e.message));
   });
 
   it('an idle process hands the database over to another one that needs it', async () => {

@@ -9,10 +9,11 @@ import { vfsError } from '../../errors.js';
 import type { Collection, CompactStats, Engine, EngineStats, OpenOptions, ReadTx, WriteTx } from '../contract.js';
 import { COLLECTION_NAMES } from '../contract.js';
 import { OPEN_OPTIONS, loadRocks, type RocksDb, type RocksDbClass } from './binding.js';
-import { corrupt, fromRocks } from './errors.js';
+import { fromRocks } from './errors.js';
 import { copyDatabase } from './copy.js';
 import { Holder, removeStaleCopies } from './handover.js';
-import { collectionOf, FORMAT_KEY, FORMAT_VALUE } from './keys.js';
+import { readFormat } from './format.js';
+import { collectionOf, FORMAT_KEY, FORMAT_VALUE, isTextKey, toTextValue } from './keys.js';
 import { readRocksSettings, type RocksSettings } from './settings.js';
 import { FORMAT, NOTIFY_FILE, WAITING_DIR, isDbFolder, isRocksStore, nextDb, readSignature, writeSignature } from './signature.js';
 import { LiveSource, RocksReadTx, RocksWriteTx } from './tx.js';
@@ -73,7 +74,7 @@ class RocksEngine implements Engine {
   async read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T> {
     this.live();
     const db = await this.enter();
-    const tx = new RocksReadTx(new LiveSource(db), db);
+    const tx = new RocksReadTx(new LiveSource(db), db, this.holder.text);
     this.holder.reads.add(tx);
     this.holder.unpinned.add(tx);
     try {
@@ -92,7 +93,7 @@ class RocksEngine implements Engine {
     if (this.readOnly) throw vfsError('EROFS', this.path);
     return this.holder.writes.run(async () => {
       const db = await this.enter();
-      const tx = new RocksWriteTx(new LiveSource(db));
+      const tx = new RocksWriteTx(new LiveSource(db), undefined, this.holder.text);
       try {
         let result: T;
         try {
@@ -118,7 +119,7 @@ class RocksEngine implements Engine {
     try {
       for (const p of tx.pending.values()) {
         if (p.value === undefined) batch._del(p.key);
-        else batch._put(p.key, p.value);
+        else batch._put(p.key, tx.text && isTextKey(p.key) ? toTextValue(p.value) : p.value);
       }
       batch._writeSync({ sync: !this.settings.noSync });
     } finally {
@@ -163,7 +164,8 @@ class RocksEngine implements Engine {
           const next = nextDb(cur);
           // Left over by a compaction that died before its swap (or a folder another process still had open).
           for (const f of fs.readdirSync(this.path)) if (isDbFolder(f) && f !== cur) fs.rmSync(join(this.path, f), { recursive: true, force: true });
-          await (await copyDatabase(this.Rocks, db, join(this.path, next))).close();
+          // A format 1 store comes out of compaction as format 2.
+          await (await copyDatabase(this.Rocks, db, join(this.path, next), !this.holder.text)).close();
           writeSignature(this.path, { format: FORMAT, db: next });
           await this.holder.closeDb();
           try {
@@ -223,8 +225,11 @@ class RocksEngine implements Engine {
       return problems;
     }
     try {
-      const format = db._getManySync([FORMAT_KEY], ENC)[0];
-      if (format === undefined || !format.equals(FORMAT_VALUE)) problems.push(`the format record is ${format === undefined ? 'missing' : 'wrong'}`);
+      try {
+        readFormat(db, this.path);
+      } catch (e) {
+        problems.push((e as Error).message);
+      }
       const it = db._iterator({ ...ENC });
       try {
         for (;;) {
@@ -255,7 +260,7 @@ class RocksEngine implements Engine {
     try {
       fs.mkdirSync(path);
       fs.mkdirSync(join(path, WAITING_DIR));
-      await (await copyDatabase(this.Rocks, db, join(path, 'db-1'))).close();
+      await (await copyDatabase(this.Rocks, db, join(path, 'db-1'), !this.holder.text)).close();
       writeSignature(path, { format: FORMAT, db: 'db-1' });
     } catch (e) {
       fs.rmSync(path, { recursive: true, force: true });
@@ -357,15 +362,8 @@ export async function openRocks(opts: OpenOptions): Promise<Engine> {
     holder.users++;
     const engine = new RocksEngine(path, Rocks, holder, key, settings, readOnly);
     try {
-      const format = await engine.read(async (tx) => ((tx as RocksReadTx).src as LiveSource).get(FORMAT_KEY));
-      if (format === undefined) throw corrupt(path, 'the format record is missing');
-      let f: unknown;
-      try {
-        f = JSON.parse(format.toString());
-      } catch {
-        throw corrupt(path, 'the format record is unreadable');
-      }
-      if ((f as { format?: unknown })?.format !== FORMAT) throw vfsError('EVERSION', path, `rocksdb store format ${JSON.stringify((f as { format?: unknown })?.format)} is not supported (this avfs reads format ${FORMAT})`);
+      // Opening the database reads its format record (handover.ts tryOpen, format.ts).
+      await engine.read(async () => {});
     } catch (e) {
       await engine.close().catch(() => {});
       throw e;

@@ -17,6 +17,8 @@ import { alive } from '../pid.js';
 import { OPEN_OPTIONS, type RocksDb, type RocksDbClass } from './binding.js';
 import { copyDatabase } from './copy.js';
 import { fromRocks, isLocked } from './errors.js';
+import { readFormat } from './format.js';
+import { TEXT_FORMAT } from './keys.js';
 import { readSignature, WAITING_DIR } from './signature.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -115,6 +117,8 @@ export class Holder {
   db: RocksDb | undefined;
   /** The database folder `db` was opened from. */
   dbName = '';
+  /** `db` keeps directory entry values as text (format 2, keys.ts). */
+  text = true;
   /** Transactions running on `db`. */
   active = 0;
   users = 0;
@@ -269,7 +273,7 @@ export class Holder {
     const db = this.db;
     if (!db || !this.detachable()) return;
     const dir = join(this.root, `snap-${process.pid}-${this.snapshots++}`);
-    const copyDb = await copyDatabase(this.Rocks, db, dir);
+    const copyDb = await copyDatabase(this.Rocks, db, dir, false);
     // While the copy was made, reads could end (and writes waited for this transition).
     const copy = new PrivateCopy(copyDb, dir, this.reads.size);
     for (const tx of this.reads) {
@@ -344,9 +348,17 @@ export class Holder {
         await db.close();
         continue;
       }
+      let format: number;
+      try {
+        format = readFormat(db, this.root);
+      } catch (e) {
+        await db.close().catch(() => {});
+        throw e;
+      }
       refillReserve(this.root);
       this.db = db;
       this.dbName = name;
+      this.text = format >= TEXT_FORMAT;
       this.heldSince = Date.now();
       this.handovers++;
       this.watch();

@@ -5,10 +5,10 @@
 // first). So a read costs no snapshot unless a write actually overlaps it. A write transaction
 // holds the holder's write mutex, so the live database is its snapshot; its puts and deletes
 // wait in `pending` (reads see them, merged in key order) and go in one batch at commit.
-import type { Bytes, Collection, Entry, RangeOptions, ReadTx, WriteTx } from '../contract.js';
-import { checkKey, emptyBounds, toBounds } from '../contract.js';
+import type { Bytes, Collection, Entry, RangeOptions, ReadTx, TextEntries, TextRangeOptions, WriteTx } from '../contract.js';
+import { checkKey, emptyBounds, prefixEnd, rangeTextsByRange, toBounds } from '../contract.js';
 import type { RocksDb, RocksIterator } from './binding.js';
-import { dbBounds, dbKey, prefixOf, type DbBounds } from './keys.js';
+import { dbBounds, dbKey, fromTextValue, prefixOf, TEXT_COLLECTION, type DbBounds } from './keys.js';
 import BTreeModule from 'sorted-btree';
 
 interface PendingTree {
@@ -19,6 +19,7 @@ interface PendingTree {
 const BTree = (BTreeModule as unknown as { default: new (e: undefined, c: (a: Buffer, b: Buffer) => number) => PendingTree }).default;
 
 const ENC = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const;
+const TEXT = { keyEncoding: 'utf8', valueEncoding: 'utf8' } as const;
 const EMPTY = Buffer.alloc(0);
 const PAGE = 1000;
 
@@ -37,7 +38,7 @@ function take(it: RocksIterator, size: number): { rows: (Buffer | undefined)[]; 
 
 /** The database as it is now. */
 export class LiveSource implements Source {
-  constructor(private db: RocksDb) {}
+  constructor(readonly db: RocksDb) {}
   get(k: Buffer): Buffer | undefined {
     return this.db._getManySync([k], ENC)[0] ?? undefined;
   }
@@ -56,6 +57,25 @@ export class LiveSource implements Source {
         const { rows, finished } = take(it, Math.min(PAGE, limit - out.length));
         for (let i = 0; i < rows.length; i += 2) out.push([rows[i]!, rows[i + 1] ?? EMPTY]);
         if (finished || rows.length === 0 || out.length >= limit) return out;
+      }
+    } finally {
+      it._closeSync();
+    }
+  }
+  /** Keys and values as UTF-8 strings (a string costs the binding far less than a Buffer). */
+  scanText(b: DbBounds, limit: number): string[] {
+    const it = this.db._iterator({
+      ...TEXT,
+      ...(b.lowerInclusive ? { gte: b.lower } : { gt: b.lower }),
+      ...(b.upperInclusive ? { lte: b.upper } : { lt: b.upper }),
+      limit: Number.isFinite(limit) ? limit : -1,
+    } as never);
+    let out: string[] = [];
+    try {
+      for (;;) {
+        const { rows, finished } = it._nextvSync(PAGE * 16, TEXT) as unknown as { rows: string[]; finished: boolean };
+        out = out.length === 0 ? rows : out.concat(rows);
+        if (finished || rows.length === 0 || out.length >= limit * 2) return out;
       }
     } finally {
       it._closeSync();
@@ -107,9 +127,14 @@ export class PinnedSource implements Source {
 export class RocksReadTx implements ReadTx {
   finished = false;
   readonly startedMs = Date.now();
+  /**
+   * @param text the store keeps TEXT_COLLECTION's values as text (format 2, keys.ts): they are
+   * decoded on the way out (and encoded at commit, engine.ts).
+   */
   constructor(
     public src: Source,
     private db?: RocksDb,
+    readonly text = false,
   ) {}
   /** The private copy this read was moved to (handover.ts), if it was. */
   copy?: import('./handover.js').PrivateCopy;
@@ -128,10 +153,14 @@ export class RocksReadTx implements ReadTx {
   }
   async get(coll: Collection, key: Bytes): Promise<Buffer | undefined> {
     this.live();
-    return this.lookup(dbKey(coll, key));
+    return this.lookup(dbKey(coll, key), this.decodes(coll));
   }
-  protected lookup(k: Buffer): Buffer | undefined {
-    return this.src.get(k);
+  protected decodes(coll: Collection): boolean {
+    return this.text && coll === TEXT_COLLECTION;
+  }
+  protected lookup(k: Buffer, decode: boolean): Buffer | undefined {
+    const v = this.src.get(k);
+    return decode && v !== undefined ? fromTextValue(v) : v;
   }
   async has(coll: Collection, key: Bytes): Promise<boolean> {
     return (await this.get(coll, key)) !== undefined;
@@ -149,10 +178,54 @@ export class RocksReadTx implements ReadTx {
     const limit = opts.limit ?? Infinity;
     const b = toBounds(opts);
     if (limit <= 0 || emptyBounds(b)) return [];
-    return this.scan(dbBounds(coll, b), opts.reverse === true, limit, values);
+    return this.scan(dbBounds(coll, b), opts.reverse === true, limit, values, values && this.decodes(coll));
   }
-  protected scan(b: DbBounds, reverse: boolean, limit: number, values: boolean): Row[] {
-    return this.src.scan(b, reverse, limit, values);
+  protected scan(b: DbBounds, reverse: boolean, limit: number, values: boolean, decode: boolean): Row[] {
+    const rows = this.src.scan(b, reverse, limit, values);
+    if (decode) for (const r of rows) r[1] = fromTextValue(r[1]);
+    return rows;
+  }
+  /** True when this transaction has changes of its own inside the bounds (a write's pending ones). */
+  protected touches(_b: DbBounds): boolean {
+    return false;
+  }
+
+  /**
+   * A folder listing. On a format 2 store read live, keys and values come from the binding as
+   * strings; each key must start with the prefix as the same decoder reads it (it does for the
+   * UTF-8 names the contract promises after any prefix) and each value must be valueBytes
+   * characters under 0x100, else the answer comes from range() as for any engine.
+   */
+  async rangeTexts(coll: Collection, prefix: Bytes, valueBytes: number, opts: TextRangeOptions = {}): Promise<TextEntries> {
+    this.live();
+    const limit = opts.limit ?? Infinity;
+    const src = this.src;
+    if (!this.decodes(coll) || !(src instanceof LiveSource) || limit <= 0) return rangeTextsByRange(this, coll, prefix, valueBytes, opts);
+    const head = dbKey(coll, prefix);
+    const b: DbBounds = {
+      lower: opts.after === undefined ? head : Buffer.concat([head, Buffer.from(opts.after)]),
+      lowerInclusive: opts.after === undefined,
+      upper: prefixEnd(head)!, // the collection's name comes first: never all 0xff
+      upperInclusive: false,
+    };
+    if (this.touches(b)) return rangeTextsByRange(this, coll, prefix, valueBytes, opts);
+    const rows = src.scanText(b, limit);
+    const start = head.toString('utf8');
+    const n = rows.length / 2;
+    const texts = new Array<string>(n);
+    const values = Buffer.allocUnsafe(n * valueBytes);
+    for (let i = 0; i < n; i++) {
+      const k = rows[2 * i]!;
+      const v = rows[2 * i + 1]!;
+      if (!k.startsWith(start) || v.length !== valueBytes) return rangeTextsByRange(this, coll, prefix, valueBytes, opts);
+      texts[i] = k.slice(start.length);
+      for (let j = 0, o = i * valueBytes; j < valueBytes; j++) {
+        const c = v.charCodeAt(j);
+        if (c > 0xff) return rangeTextsByRange(this, coll, prefix, valueBytes, opts);
+        values[o + j] = c;
+      }
+    }
+    return { texts, values };
   }
 }
 
@@ -187,27 +260,31 @@ export class RocksWriteTx extends RocksReadTx implements WriteTx {
       this.ordered.set(k, n);
     }
   }
-  protected override lookup(k: Buffer): Buffer | undefined {
+  protected override lookup(k: Buffer, decode: boolean): Buffer | undefined {
     const p = this.pending.get(k.toString('latin1'));
     if (p) return p.value && Buffer.from(p.value);
-    return this.src.get(k);
+    return super.lookup(k, decode);
   }
   /** Pending changes inside the bounds, in key order. */
-  private pendingIn(b: DbBounds): Pending[] {
+  private pendingIn(b: DbBounds, max = Infinity): Pending[] {
     const out: Pending[] = [];
     for (const [k, p] of this.ordered.entries(b.lower)) {
       const hi = Buffer.compare(k, b.upper);
       if (hi > 0 || (hi === 0 && !b.upperInclusive)) break;
       if (!b.lowerInclusive && k.equals(b.lower)) continue;
       out.push(p);
+      if (out.length >= max) break;
     }
     return out;
   }
-  protected override scan(b: DbBounds, reverse: boolean, limit: number, values: boolean): Row[] {
+  protected override touches(b: DbBounds): boolean {
+    return this.pendingIn(b, 1).length > 0;
+  }
+  protected override scan(b: DbBounds, reverse: boolean, limit: number, values: boolean, decode: boolean): Row[] {
     const mine = this.pendingIn(b);
-    if (mine.length === 0) return this.src.scan(b, reverse, limit, values);
+    if (mine.length === 0) return super.scan(b, reverse, limit, values, decode);
     // Each pending key hides at most one stored entry, so this many stored ones are enough.
-    const base = this.src.scan(b, reverse, limit + mine.length, values);
+    const base = super.scan(b, reverse, limit + mine.length, values, decode);
     const out: Row[] = base.filter(([k]) => !this.pending.has(k.toString('latin1')));
     for (const p of mine) if (p.value !== undefined) out.push([p.key, Buffer.from(p.value)]);
     out.sort((x, y) => (reverse ? Buffer.compare(y[0], x[0]) : Buffer.compare(x[0], y[0])));
