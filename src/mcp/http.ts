@@ -146,6 +146,12 @@ export async function serveHttp(app: McpApp, opts: HttpOptions & { idleMs?: numb
       else res.end();
     });
   });
+  // Keep idle connections well past what clients keep them (undici, under fetch, drops a socket
+  // a second before the server's Keep-Alive hint). With Node's 5 s, a client whose event loop
+  // was busy for a few seconds (building a big request) could send on a socket the server had
+  // just closed, and its POST failed ("fetch failed"; POSTs are not retried).
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(opts.port, opts.host, () => {
