@@ -1,4 +1,5 @@
-// `node scripts/bench-pg.mjs [bench args...]`: the benchmark with PostgreSQL beside the other
+// `node scripts/bench-pg.mjs [--probe] [bench args...]`: the benchmark (or with --probe the
+// edit probe, e.g. `--probe both --engines sqlite,postgres`) with PostgreSQL beside the other
 // engines, on a throwaway cluster started for the run (test/helpers/pg-cluster.ts: initdb and
 // pg_ctl from the installed server binaries, a Unix socket in a temp folder), stopped at the end
 // whatever happens. For a server of your own, set AVFS_BENCH_PG_URL and run `npm run bench`.
@@ -8,7 +9,10 @@ const { startCluster } = await import('../dist/test/helpers/pg-cluster.js');
 const cluster = startCluster();
 process.on('exit', () => cluster.stop());
 console.log(`# postgres cluster at ${cluster.url}`);
-const child = spawn(process.execPath, ['dist/bench/run.js', ...process.argv.slice(2)], {
+// --probe: bench/tools/edit-probe.js (issue 12's ls and overwrite rows) instead of the benchmark.
+const probe = process.argv[2] === '--probe';
+const script = probe ? 'dist/bench/tools/edit-probe.js' : 'dist/bench/run.js';
+const child = spawn(process.execPath, [script, ...process.argv.slice(probe ? 3 : 2)], {
   stdio: 'inherit',
   env: { ...process.env, AVFS_BENCH_PG_URL: cluster.url },
 });

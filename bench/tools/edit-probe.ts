@@ -75,7 +75,11 @@ async function main(): Promise<void> {
       });
     }
     for (const engine of engines) {
-      const v: Vault = await createVault(join(dir, `probe.${engine}`), { backend: engine, home: join(dir, 'home'), actor: 'probe' });
+      // postgres: on the server AVFS_BENCH_PG_URL names (scripts/bench-pg.mjs starts a throwaway one), a fresh schema.
+      const pgUrl = process.env.AVFS_BENCH_PG_URL;
+      if (engine === 'postgres' && !pgUrl) throw new Error('the postgres subject needs AVFS_BENCH_PG_URL (or run through scripts/bench-pg.mjs --probe)');
+      const ref = engine === 'postgres' ? `${pgUrl}${pgUrl!.includes('?') ? '&' : '?'}schema=probe_${process.pid}` : join(dir, `probe.${engine}`);
+      const v: Vault = await createVault(ref, { backend: engine, home: join(dir, 'home'), actor: 'probe' });
       if (what !== 'overwrite') {
         for (let i = 0; i < files; i += 1000) {
           await v.batch(async (ops) => {
