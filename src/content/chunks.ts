@@ -20,7 +20,7 @@
 // put of a hash that is already there is skipped.
 import { createRequire } from 'node:module';
 import { vfsError } from '../errors.js';
-import type { ReadTx, WriteTx } from '../storage/contract.js';
+import { getMany, type ReadTx, type WriteTx } from '../storage/contract.js';
 
 export const HASH_BYTES = 32;
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
@@ -271,6 +271,9 @@ export async function manifestParts(tx: ReadTx, id: Buffer): Promise<{ manifests
   return out;
 }
 
+/** Chunks asked for at once when reading (4 MiB at the default 64 KiB chunk size). */
+const READ_GROUP = 64;
+
 async function getChunk(tx: ReadTx, h: Buffer): Promise<Buffer> {
   const c = await tx.get('chunks', h);
   if (c === undefined) throw vfsError('ECORRUPT', undefined, `content chunk ${short(h)} is missing`);
@@ -286,10 +289,17 @@ export async function readContent(tx: ReadTx, ref: ContentRef, chunkSize: number
   const first = Math.floor(start / chunkSize);
   const last = Math.floor((end - 1) / chunkSize);
   const parts: Buffer[] = [];
-  for (let i = first; i <= last; i++) {
-    const c = await getChunk(tx, await table.get(i));
-    const base = i * chunkSize;
-    parts.push(c.subarray(Math.max(0, start - base), Math.min(c.length, end - base)));
+  // Chunks are asked for READ_GROUP at a time: one round trip each on a network engine
+  // (ReadTx.getMany), the same gets one by one on the others.
+  for (let g = first; g <= last; g += READ_GROUP) {
+    const hashes = await table.slice(g, Math.min(last, g + READ_GROUP - 1));
+    const chunks = await getMany(tx, 'chunks', hashes);
+    for (let j = 0; j < hashes.length; j++) {
+      const c = chunks[j];
+      if (c === undefined) throw vfsError('ECORRUPT', undefined, `content chunk ${short(hashes[j])} is missing`);
+      const base = (g + j) * chunkSize;
+      parts.push(c.subarray(Math.max(0, start - base), Math.min(c.length, end - base)));
+    }
   }
   return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }

@@ -90,8 +90,22 @@ export interface ReadTx {
    * `limit`. Callers go through rangeTexts() below, which falls back to range().
    */
   rangeTexts?(coll: Collection, prefix: Bytes, valueBytes: number, opts?: TextRangeOptions): Promise<TextEntries>;
+  /**
+   * Optional, for engines where every get() is a round trip (postgres): the values of several
+   * keys of one collection in one, in the order asked (undefined where absent; a key may come
+   * twice). Callers go through getMany() below, which falls back to get() one by one.
+   */
+  getMany?(coll: Collection, keys: readonly Bytes[]): Promise<(Buffer | undefined)[]>;
   /** The engine's own full-text index (present exactly when supports.fullText). */
   readonly fullText?: FullTextRead;
+}
+
+/** ReadTx.getMany where the engine has it, else get() for each key in turn. */
+export async function getMany(tx: ReadTx, coll: Collection, keys: readonly Bytes[]): Promise<(Buffer | undefined)[]> {
+  if (tx.getMany) return tx.getMany(coll, keys);
+  const out: (Buffer | undefined)[] = [];
+  for (const k of keys) out.push(await tx.get(coll, k));
+  return out;
 }
 
 export interface TextRangeOptions {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { isVfsError } from '../../errors.js';
 import type { Collection, Engine, EngineKind, RangeOptions, ReadTx, WriteTx } from '../contract.js';
-import { COLLECTION_NAMES, MAX_KEY_BYTES, rangeTexts, scan } from '../contract.js';
+import { COLLECTION_NAMES, MAX_KEY_BYTES, getMany, rangeTexts, scan } from '../contract.js';
 import {
   BIG_WRITES_SCRIPT,
   COUNTER_SCRIPT,
@@ -279,6 +279,48 @@ export function storageSuite(name: string, factory: StorageFactory): void {
         // A value of another size is damage, not a listing.
         await e.write((tx) => tx.put('dirents', Buffer.concat([prefix, Buffer.from('bad')]), b(1, 2)));
         await assert.rejects(e.read((tx) => rangeTexts(tx, 'dirents', prefix, 9)));
+      }));
+
+    it('gets many keys at once (getMany) exactly as get() one by one, in reads and in writes', () =>
+      withStore(async (e) => {
+        const big = Buffer.alloc(300_000, 7);
+        big[12345] = 0;
+        const stored: [Buffer, Buffer][] = [
+          [b(1), b(0xff, 0x00, 0x80)],
+          [b(2, 0), big],
+          [b(0xff), Buffer.alloc(0)],
+          [Buffer.alloc(MAX_KEY_BYTES, 0xab), b(9)],
+        ];
+        await e.write(async (tx) => {
+          for (const [k, v] of stored) await tx.put('chunks', k, v);
+          await tx.put('meta', b(3), b(3)); // another collection's key of the same bytes as an absent one
+        });
+        const asked = [b(2, 0), b(3), b(1), b(2, 0), b(0xff), Buffer.alloc(MAX_KEY_BYTES, 0xab), b(4)];
+        const same = async (tx: ReadTx, what: string) => {
+          const want: (string | undefined)[] = [];
+          for (const k of asked) want.push((await tx.get('chunks', k))?.toString('hex'));
+          const got = await getMany(tx, 'chunks', asked);
+          assert.equal(got.length, asked.length, what);
+          assert.deepEqual(got.map((v) => v?.toString('hex')), want, what);
+          assert.deepEqual(await getMany(tx, 'chunks', []), [], what);
+        };
+        await e.read((tx) => same(tx, 'a read'));
+        await e.read(async (tx) => {
+          // Twice in one transaction (a cache, where there is one, answers the second).
+          await getMany(tx, 'chunks', asked);
+          await same(tx, 'asked again');
+        });
+        await e.write(async (tx) => {
+          await tx.put('chunks', b(3), b(0x33));
+          await tx.del('chunks', b(1));
+          await tx.put('chunks', b(2, 0), b(0x20));
+          const got = await getMany(tx, 'chunks', [b(1), b(3), b(2, 0), b(0xff)]);
+          assert.deepEqual(got.map((v) => v?.toString('hex')), [undefined, '33', '20', ''], 'a write sees its own changes');
+        });
+        await e.read(async (tx) => {
+          const got = await getMany(tx, 'chunks', [b(1), b(3), b(2, 0)]);
+          assert.deepEqual(got.map((v) => v?.toString('hex')), [undefined, '33', '20'], 'and so does the next read');
+        });
       }));
 
     it('returns nothing for empty ranges', () =>

@@ -102,6 +102,40 @@ export class PgReadTx implements ReadTx {
     return value;
   }
 
+  /**
+   * Every key the transaction and the cache do not know, in one statement. Values come back in
+   * base64 (encode(value, 'base64')): node-postgres reads results as text, and base64 is 1.33x
+   * the bytes where bytea's hex is 2x, and Buffer decodes it faster. Reading a 100 MiB file 64
+   * chunks at a time this way took ~1.0 s on a Unix socket, against ~4 s one get at a time.
+   */
+  async getMany(coll: Collection, keys: readonly Bytes[]): Promise<(Buffer | undefined)[]> {
+    knownColl(coll);
+    const out = new Array<Buffer | undefined>(keys.length);
+    const ids = new Array<string | undefined>(keys.length);
+    const ask = new Map<string, Buffer>();
+    keys.forEach((key, i) => {
+      if (!storable(key)) return;
+      const k = toBuffer(key);
+      const id = (ids[i] = entryId(coll, k));
+      const hit = this.known(id);
+      if (hit !== undefined) out[i] = hit ?? undefined;
+      else ask.set(id, k);
+    });
+    if (ask.size === 0) return out;
+    const rows = await this.q(`SELECT key, encode(value, 'base64') FROM ${this.s.names.entries} WHERE coll = $1 AND key = ANY($2::bytea[])`, [
+      coll,
+      binaryArray('bytea', [...ask.values()]),
+    ]);
+    const found = new Map<string, Buffer>();
+    for (const r of rows) found.set(entryId(coll, r[0] as Buffer), Buffer.from(r[1] as string, 'base64'));
+    for (const id of ask.keys()) if (this.s.cached) this.s.cache.fill(this.s.stamp!, id, found.get(id) ?? null);
+    keys.forEach((_, i) => {
+      const id = ids[i];
+      if (id !== undefined && ask.has(id)) out[i] = found.get(id);
+    });
+    return out;
+  }
+
   async has(coll: Collection, key: Bytes): Promise<boolean> {
     knownColl(coll);
     if (!storable(key)) return false;
