@@ -75,15 +75,21 @@ export class CollectionStatements {
    * ReadTx.rangeTexts in one row: the texts joined by NUL, the values end to end, the count and
    * the shortest and longest value. group_concat takes the rows in the order the subquery gives
    * them (a walk of the primary key: the plan is a co-routine over the ordered scan).
+   *
+   * The values are joined as they are: group_concat reads a BLOB as text without converting it
+   * (the database is UTF-8, our own, so no transcoding) and keeps NUL bytes (it counts lengths),
+   * and CAST AS BLOB gives the bytes back; this costs a third less than hex() and unhex(). The
+   * LIMIT goes in only when one is asked for: with it SQLite spends about 40% more per row
+   * (a 100-entry folder: 28 us a call without, 45 with LIMIT and hex).
    */
-  texts(after: boolean): Statement {
-    const key = after ? 'gt' : 'ge';
+  texts(after: boolean, limited: boolean): Statement {
+    const key = `${after ? 'gt' : 'ge'}${limited ? ' limit' : ''}`;
     let s = this.textRanges.get(key);
     if (!s) {
       s = this.db
         .prepare(
-          `SELECT group_concat(CAST(substr(k, ?) AS TEXT), char(0)), unhex(group_concat(hex(v), '')), count(*), min(length(v)), max(length(v)) ` +
-            `FROM (SELECT k, v FROM "${this.table}" WHERE k ${after ? '>' : '>='} ? AND k < ? ORDER BY k LIMIT ?)`,
+          `SELECT group_concat(CAST(substr(k, ?) AS TEXT), char(0)), CAST(group_concat(v, '') AS BLOB), count(*), min(length(v)), max(length(v)) ` +
+            `FROM (SELECT k, v FROM "${this.table}" WHERE k ${after ? '>' : '>='} ? AND k < ? ORDER BY k${limited ? ' LIMIT ?' : ''})`,
         )
         .raw(true);
       this.textRanges.set(key, s);

@@ -94,7 +94,8 @@ export class SqliteReadTx implements ReadTx {
     if (prefix.length === 0 || end === undefined) return rangeTextsByRange(this, coll, prefix, valueBytes, opts);
     const p = toBuffer(prefix);
     const from = opts.after === undefined ? p : Buffer.concat([p, Buffer.from(opts.after)]);
-    const row = await this.run(() => st.texts(opts.after !== undefined).get(p.length + 1, from, end, limit) as [string | null, Buffer | null, number, number | null, number | null]);
+    const args = limit < 0 ? [p.length + 1, from, end] : [p.length + 1, from, end, limit];
+    const row = await this.run(() => st.texts(opts.after !== undefined, limit >= 0).get(...args) as [string | null, Buffer | null, number, number | null, number | null]);
     const [joined, values, n, shortest, longest] = row;
     if (n === 0) return { texts: [], values: Buffer.alloc(0) };
     if (shortest !== valueBytes || longest !== valueBytes) throw new Error(`rangeTexts: values of ${shortest}-${longest} bytes, expected ${valueBytes}`);
