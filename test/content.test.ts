@@ -6,7 +6,8 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { openMemory } from '../src/storage/memory/engine.js';
-import { LEAF_CHUNKS, putContent, readContent, truncateContent, writeAt, verifyContent, type ContentRef } from '../src/content/chunks.js';
+import { LEAF_CHUNKS, putContent, readContent, sha256, truncateContent, writeAt, verifyContent, type ContentRef } from '../src/content/chunks.js';
+import { isVfsError } from '../src/errors.js';
 
 async function randomEdits(steps: number, scale: number): Promise<number> {
   const engine = await openMemory({ path: '', create: true });
@@ -68,4 +69,22 @@ it('random writes, appends and truncations read back exactly like a Buffer', asy
 it('the same across the leaves of two-level manifests', async () => {
   const largest = await randomEdits(200, 40);
   assert.ok(largest > 2 * LEAF_CHUNKS * 16, `content grew to ${largest} bytes, past two leaves`);
+});
+
+// A read copies each chunk into the answer as it comes, so a chunk that is shorter than it
+// should be (or gone) must be an error, never a shifted or half-uninitialised answer.
+it('a short or missing chunk is ECORRUPT on read, whole or in part', async () => {
+  const engine = await openMemory({ path: '', create: true });
+  const CHUNK = 16;
+  const data = randomBytes(CHUNK * 3 + 5);
+  const ref = await engine.write((tx) => putContent(tx, data, CHUNK));
+  const middle = data.subarray(CHUNK, 2 * CHUNK);
+  const corrupt = (code: string) => (e: unknown) => isVfsError(e) && e.code === code;
+  await engine.write((tx) => tx.put('chunks', sha256(middle), middle.subarray(0, 10)));
+  await assert.rejects(engine.read((tx) => readContent(tx, ref, CHUNK)), corrupt('ECORRUPT'));
+  await assert.rejects(engine.read((tx) => readContent(tx, ref, CHUNK, 20, 40)), corrupt('ECORRUPT'));
+  await engine.write((tx) => tx.del('chunks', sha256(middle)));
+  await assert.rejects(engine.read((tx) => readContent(tx, ref, CHUNK)), corrupt('ECORRUPT'));
+  // The chunks around it still read.
+  assert.ok((await engine.read((tx) => readContent(tx, ref, CHUNK, 2 * CHUNK, data.length))).equals(data.subarray(2 * CHUNK)));
 });

@@ -288,9 +288,14 @@ export async function readContent(tx: ReadTx, ref: ContentRef, chunkSize: number
   const table = await ChunkTable.open(tx, ref, chunkSize);
   const first = Math.floor(start / chunkSize);
   const last = Math.floor((end - 1) / chunkSize);
-  const parts: Buffer[] = [];
   // Chunks are asked for READ_GROUP at a time: one round trip each on a network engine
-  // (ReadTx.getMany), the same gets one by one on the others.
+  // (ReadTx.getMany), the same gets one by one on the others. Each is copied into the answer as
+  // it comes, so it is garbage at once and its memory is used again for the next ones: holding
+  // them all for one concat at the end made every chunk fresh memory, and on a VM a fresh page
+  // is expensive (a 100 MiB read paid for 200 MiB of page faults, twice what fs.readFile pays).
+  const out = first === last ? undefined : Buffer.allocUnsafe(end - start);
+  let at = 0;
+  let only: Buffer | undefined;
   for (let g = first; g <= last; g += READ_GROUP) {
     const hashes = await table.slice(g, Math.min(last, g + READ_GROUP - 1));
     const chunks = await getMany(tx, 'chunks', hashes);
@@ -298,10 +303,15 @@ export async function readContent(tx: ReadTx, ref: ContentRef, chunkSize: number
       const c = chunks[j];
       if (c === undefined) throw vfsError('ECORRUPT', undefined, `content chunk ${short(hashes[j])} is missing`);
       const base = (g + j) * chunkSize;
-      parts.push(c.subarray(Math.max(0, start - base), Math.min(c.length, end - base)));
+      const part = c.subarray(Math.max(0, start - base), Math.min(c.length, end - base));
+      if (out === undefined) only = part;
+      else at += part.copy(out, at);
+      chunks[j] = undefined;
     }
   }
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  const got = out === undefined ? only! : out.subarray(0, at);
+  if (got.length !== end - start) throw vfsError('ECORRUPT', undefined, `content is ${got.length} bytes where ${end - start} were expected (a chunk is short)`);
+  return got;
 }
 
 /**
