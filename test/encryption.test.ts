@@ -97,7 +97,7 @@ describe('encrypted log vaults', () => {
   });
 
   it('offers encryption on the log backend only', async () => {
-    for (const backend of ['sqlite', 'lmdb', 'memory']) {
+    for (const backend of ['sqlite', 'lmdb', 'memory', 'rocksdb']) {
       const r = await withPass(['vault', 'create', `x-${backend}`, '--backend', backend, '--encrypt']);
       assertOneLineError(r, 1, /encryption is available on the log backend only/);
     }

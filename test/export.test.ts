@@ -29,7 +29,7 @@ function entries(root: string, rel = '', out = new Map<string, { type: string; m
   return out;
 }
 
-for (const kind of ['sqlite', 'lmdb'] as const) {
+for (const kind of ENGINES.filter((k) => k !== 'memory')) {
   describe(`import -> export round trip of ${TREE} on ${kind}`, { skip: existsSync(TREE) ? false : `no ${TREE} on this machine` }, () => {
     let dir = '';
     before(() => {

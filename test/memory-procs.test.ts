@@ -1,4 +1,5 @@
-// Agent memory across processes, with no daemon, on each engine other processes can open:
+// Agent memory across processes, with no daemon, on each engine other processes can open
+// (sqlite, lmdb, log, rocksdb, and postgres when a test cluster runs):
 //   - one process appends to a stream 10,000 times (each append its own durable transaction)
 //     while another follows it: the follower sees every append exactly once, in order;
 //   - state watch: a watcher in another process sees each new state promptly and in order,
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createVault, openVault } from '../src/index.js';
-import { STORE_NAME } from './helpers/vaults.js';
+import { ENGINES, storeRef } from './helpers/vaults.js';
 
 const CHILDREN = join(dirname(fileURLToPath(import.meta.url)), 'children');
 const APPENDS = 10_000;
@@ -65,15 +66,20 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string, onTimeout?: () 
   ]);
 }
 
+// The median lag a watcher may show. rocksdb: one process holds the database at a time, and a
+// writer with someone waiting keeps it hold_ms (150) before handing it over, so a watcher sees
+// states in bursts (docs/engines.md, rocksdb Limits: a median of 120-160 ms measured here).
+const LAG_MS: Record<string, number> = { sqlite: 100, lmdb: 100, log: 100, postgres: 100, rocksdb: 250 };
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-for (const kind of ['sqlite', 'lmdb'] as const) {
+for (const kind of ENGINES.filter((k) => k !== 'memory')) {
   describe(`agent memory across processes on ${kind}`, () => {
     let dir: string;
     let path: string;
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), `avfs-memproc-${kind}-`));
-      path = join(dir, STORE_NAME[kind]);
+      path = storeRef(kind, dir);
       await (await createVault(path, { backend: kind, home: join(dir, 'home') })).close();
     });
     after(() => rmSync(dir, { recursive: true, force: true }));
@@ -123,7 +129,7 @@ for (const kind of ['sqlite', 'lmdb'] as const) {
         const seen = w.stdout.trim().split('\n').map((l) => JSON.parse(l) as { value: { i: number }; lagMs: number });
         assert.deepEqual(seen.map((s) => s.value.i), Array.from({ length: STATES + 1 }, (_, i) => i), 'the current state first, then each one in order');
         const lags = seen.slice(1).map((s) => s.lagMs);
-        assert.ok(median(lags) < 100, `median lag ${median(lags)} ms (all: ${lags.join(' ')})`);
+        assert.ok(median(lags) < LAG_MS[kind], `median lag ${median(lags)} ms, over ${LAG_MS[kind]} (all: ${lags.join(' ')})`);
 
         // Sets as fast as they commit: the watcher may lag, but it catches up on every one and
         // ends on the last value, never a stale one.
