@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fuseUnavailable, mountVault, type MountedVault } from './helpers/mount.js';
+import { ROCKS_SKIP } from './helpers/vaults.js';
+import { pgTestUrl } from './helpers/pg-cluster.js';
 import { CASES } from './helpers/posix-cases.js';
 import { EXPECTED_DIFFERENCES } from './helpers/posix-expected.js';
 import type { CaseResult } from './helpers/posix-run.js';
@@ -89,7 +91,8 @@ const unavailable = fuseUnavailable();
 if (unavailable !== undefined) {
   test('avfs mount POSIX conformance', { skip: unavailable }, () => {});
 } else {
-  for (const backend of ['sqlite', 'lmdb'] as const) {
+  const backends = ['sqlite', 'lmdb', 'log', ...(ROCKS_SKIP ? [] : (['rocksdb'] as const)), ...(pgTestUrl() ? (['postgres'] as const) : [])] as const;
+  for (const backend of backends) {
     describe(`avfs mount POSIX conformance (${backend})`, () => {
       let host: Run;
       let mount: Run;

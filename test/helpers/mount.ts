@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliHome, type RunOptions, type RunResult } from './cli.js';
+import { storeRef } from './vaults.js';
 
 // What avfs mount itself checks (no /dev/fuse, no permission, no fusermount, no binding).
 export { fuseUnavailable } from '../../src/mount/fuse.js';
@@ -32,7 +33,7 @@ export interface MountedVault {
 }
 
 /** A fresh vault `v` on `backend` in a fresh AVFS_HOME, mounted with `avfs mount` on a fresh folder. */
-export async function mountVault(opts: { backend?: 'sqlite' | 'lmdb'; args?: string[] } = {}): Promise<MountedVault> {
+export async function mountVault(opts: { backend?: 'sqlite' | 'lmdb' | 'log' | 'rocksdb' | 'postgres'; args?: string[] } = {}): Promise<MountedVault> {
   const backend = opts.backend ?? 'sqlite';
   const { home, run } = cliHome('avfs-mount-home-');
   const dir = mkdtempSync(join(tmpdir(), 'avfs-mount-'));
@@ -53,7 +54,9 @@ export async function mountVault(opts: { backend?: 'sqlite' | 'lmdb'; args?: str
   };
 
   try {
-    const created = await run(['vault', 'create', 'v', '--backend', backend]);
+    // postgres: on the test cluster, in a schema named after the (fresh) mount folder.
+    const where = backend === 'postgres' ? ['--url', storeRef('postgres', dir)] : [];
+    const created = await run(['vault', 'create', 'v', '--backend', backend, ...where]);
     if (created.code !== 0) throw new Error(`avfs vault create v --backend ${backend}: exit ${created.code}: ${created.stderr}`);
     const mounted = await run(['mount', '--vault', 'v', dir, ...(opts.args ?? [])]);
     if (mounted.code !== 0) throw new Error(`avfs mount --vault v ${dir}: exit ${mounted.code}: ${mounted.stderr}`);
