@@ -27,7 +27,7 @@ const args = process.argv.slice(2);
 const files = args.some((a) => !a.startsWith('-'))
   ? []
   : readdirSync('dist/test').filter((f) => f.endsWith('.test.js')).sort().map((f) => join('dist/test', f));
-const child = spawn(process.execPath, ['--test', '--test-concurrency=2', ...args, ...files], { stdio: 'inherit' });
+const child = spawn(process.execPath, ['--test', `--test-concurrency=${process.env.AVFS_TEST_CONCURRENCY ?? 2}`, ...args, ...files], { stdio: 'inherit' });
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => child.kill(sig));
 }

@@ -1,7 +1,9 @@
 // Crash safety: a child writes to a real vault and is killed with SIGKILL at a random moment;
 // the vault must then open, pass `vault check`, hold every write the child saw return, and
 // hold no torn write (every file present has one of the contents it could legitimately have).
-// 100 kills per persistent engine (200 on log and rocksdb), spread over 10 vaults so each check stays small.
+// 200 kills on log and on rocksdb, 50 on sqlite and on lmdb (500 in all), five or ten per vault
+// so each check stays small (the check after every kill reads the whole vault: it is most of a
+// round's cost).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -14,11 +16,18 @@ import { contentFor } from './children/content.js';
 import { ROCKS_SKIP, STORE_NAME } from './helpers/vaults.js';
 
 const WRITER = join(dirname(fileURLToPath(import.meta.url)), 'children', 'writer.js');
-const VAULTS = 10;
-const KILLS_PER_VAULT = 10;
-// Our own engine gets twice the kills: its recovery is ours to prove; so does rocksdb, whose
-// handover between processes is ours.
-const killsFor = (kind: string) => (kind === 'log' || kind === 'rocksdb' ? 2 * KILLS_PER_VAULT : KILLS_PER_VAULT);
+/**
+ * Vaults and kills per vault. Our own engine gets the most: its recovery is ours to prove; so does
+ * rocksdb, whose handover between processes is ours. On sqlite and lmdb the engine's own recovery
+ * is theirs and our commit path is the one the others share, so fewer kills there keep the file
+ * (the longest of the suite) within the CI budget.
+ */
+const PLAN: Record<string, { vaults: number; kills: number }> = {
+  sqlite: { vaults: 10, kills: 5 },
+  lmdb: { vaults: 10, kills: 5 },
+  log: { vaults: 20, kills: 10 },
+  rocksdb: { vaults: 20, kills: 10 },
+};
 
 interface Run {
   acked: string[];
@@ -92,14 +101,14 @@ for (const kind of ['sqlite', 'lmdb', 'log', ...(ROCKS_SKIP ? [] : (['rocksdb'] 
     });
     after(() => rmSync(dir, { recursive: true, force: true }));
 
-    it(`survives ${VAULTS * killsFor(kind)} SIGKILLs with every acknowledged write intact`, async (t) => {
+    it(`survives ${PLAN[kind].vaults * PLAN[kind].kills} SIGKILLs with every acknowledged write intact`, async (t) => {
       let acked = 0;
       let startup = 0;
-      for (let vi = 0; vi < VAULTS; vi++) {
+      for (let vi = 0; vi < PLAN[kind].vaults; vi++) {
         const path = join(dir, `${vi}-${STORE_NAME[kind]}`);
         await (await createVault(path, { backend: kind, home: join(dir, 'home') })).close();
         if (vi === 0) startup = await firstAckMs(path);
-        for (let k = 0; k < killsFor(kind); k++) {
+        for (let k = 0; k < PLAN[kind].kills; k++) {
           const prefix = `it${k}`;
           // From "still starting up" to "well into the writes".
           const run = await runAndKill(path, prefix, 30 + Math.floor(Math.random() * (400 + startup)));
@@ -124,7 +133,7 @@ for (const kind of ['sqlite', 'lmdb', 'log', ...(ROCKS_SKIP ? [] : (['rocksdb'] 
           }
         }
       }
-      t.diagnostic(`${acked} acknowledged writes checked after ${VAULTS * killsFor(kind)} kills (first write acknowledged after ${startup} ms)`);
+      t.diagnostic(`${acked} acknowledged writes checked after ${PLAN[kind].vaults * PLAN[kind].kills} kills (first write acknowledged after ${startup} ms)`);
       assert.ok(acked > 0, 'the writer acknowledged some writes before being killed');
     });
   });

@@ -1,7 +1,7 @@
 // A vault store's content as one hash, to tell whether a refused command changed anything.
 // Read in-process (no CLI spawn per look), so the bad-input tables stay cheap to run.
 import { createHash } from 'node:crypto';
-import { COLLECTION_NAMES, scan } from '../../src/storage/contract.js';
+import { COLLECTION_NAMES, scan, type Collection } from '../../src/storage/contract.js';
 import { openStore } from '../../src/vault/store.js';
 
 // Derived data a read may bring up to date (the lazy search indexes catch up on `search` and
@@ -9,18 +9,22 @@ import { openStore } from '../../src/vault/store.js';
 const DERIVED = new Set(['search_queue', 'search_terms', 'search_postings', 'search_docs', 'grep_trigrams', 'grep_docs']);
 const COUNTERS = new Set(['seq', 'search']);
 
+/** Agent memory's collections (src/memory): what a memory command may change. */
+export const MEMORY_COLLECTIONS: readonly Collection[] = ['memories', 'memory_tags', 'memory_terms', 'memory_postings', 'kv', 'kv_expiry', 'sessions', 'session_intents', 'streams', 'stream_heads', 'agent_state'];
+
 /**
  * The vault's content, hashed (every collection but the derived indexes; the operation log
  * without the records of refused operations, which the audit keeps on purpose, and without
- * the sequence counter they advance), and how many operations succeeded.
+ * the sequence counter they advance), and how many operations succeeded. `only` narrows it to
+ * some collections.
  */
-export async function dumpStore(path: string): Promise<{ state: string; done: number }> {
+export async function dumpStore(path: string, only?: readonly Collection[]): Promise<{ state: string; done: number }> {
   const { engine } = await openStore(path, undefined);
   try {
     return await engine.read(async (tx) => {
       const h = createHash('sha256');
       let done = 0;
-      for (const c of COLLECTION_NAMES) {
+      for (const c of only ?? COLLECTION_NAMES) {
         if (DERIVED.has(c)) continue;
         h.update(`\0${c}\0`);
         for await (const e of scan(tx, c)) {

@@ -99,7 +99,8 @@ export function searchSuite(f: VaultFactory): void {
     });
 
     it('ranks by relevance (more occurrences in a shorter file first)', async () => {
-      const w = await f.create(mkdtempSync(join(tmpdir(), `avfs-rank-${f.kind}-`)));
+      const dir = mkdtempSync(join(tmpdir(), `avfs-rank-${f.kind}-`));
+      const w = await f.create(dir);
       try {
         // Enough other files that the word is rare (FTS5's idf is floored for words in half the files).
         for (let i = 0; i < 20; i++) await w.writeFile(`/other/${i}.txt`, `unrelated text number ${i}\n`);
@@ -117,6 +118,7 @@ export function searchSuite(f: VaultFactory): void {
         assert.equal((await w.search('pear', { count: true, path: '/' })).total, 3);
       } finally {
         await w.close();
+        rmSync(dir, { recursive: true, force: true });
       }
     });
 
