@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { MEMORY_COLLECTIONS, dumpStore } from './helpers/store-dump.js';
+import { MEMORY_COLLECTIONS } from '../src/memory/dump.js';
+import { dumpStore } from './helpers/store-dump.js';
 import { AVFS_BIN, cliHome, type RunOptions, type RunResult, assertOk, assertOneLineError, assertJsonError, okCalls } from './helpers/cli.js';
 
 interface Mem {

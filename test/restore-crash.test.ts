@@ -21,6 +21,9 @@ const FILES = 10_000;
  */
 const KILLS: Record<string, number> = { sqlite: 4, lmdb: 4, log: 2, rocksdb: 2, postgres: 2 };
 
+/** A diff between the tree and a point in time that finds nothing. */
+const same = (d: { added: unknown[]; removed: unknown[]; changed: unknown[] }): boolean => d.added.length + d.removed.length + d.changed.length === 0;
+
 function restoreAndKill(path: string, snapshot: string, delayMs: number): Promise<{ finished: boolean }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [RESTORER, path, snapshot], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -74,7 +77,6 @@ for (const kind of ENGINES.filter((k) => k !== 'memory')) {
         const r = await restoreAndKill(path, 'A', 20 + Math.floor(Math.random() * 1500));
         const w = await openVault(path, { home: join(dir, 'home') });
         try {
-          const same = (d: { added: unknown[]; removed: unknown[]; changed: unknown[] }): boolean => d.added.length + d.removed.length + d.changed.length === 0;
           const toA = await w.diffPoints('A');
           const isA = same(toA);
           // A and B share no file, so a tree that is A is not B: the second diff only when needed.

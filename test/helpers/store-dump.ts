@@ -9,9 +9,6 @@ import { openStore } from '../../src/vault/store.js';
 const DERIVED = new Set(['search_queue', 'search_terms', 'search_postings', 'search_docs', 'grep_trigrams', 'grep_docs']);
 const COUNTERS = new Set(['seq', 'search']);
 
-/** Agent memory's collections (src/memory): what a memory command may change. */
-export const MEMORY_COLLECTIONS: readonly Collection[] = ['memories', 'memory_tags', 'memory_terms', 'memory_postings', 'kv', 'kv_expiry', 'sessions', 'session_intents', 'streams', 'stream_heads', 'agent_state'];
-
 /**
  * The vault's content, hashed (every collection but the derived indexes; the operation log
  * without the records of refused operations, which the audit keeps on purpose, and without
