@@ -277,4 +277,107 @@ console.log('ok');
       fs.truncateSync(path.join(store, 'chunks-000001'), 5000);
       await assert.rejects(open(store), refused('ECORRUPT'));
     }));
+  // compact() copies the live values into a fresh chunk file and removes the older files, so the
+  // space of values nothing refers to any more (overwritten, or removed by gc) goes back to the
+  // disk; it must never remove a file that another opener may still read.
+  const chunkFiles = (store: string) => fs.readdirSync(store).filter((f) => f.startsWith('chunks-')).sort();
+  const chunkBytes = (store: string) => chunkFiles(store).reduce((n, f) => n + fs.statSync(path.join(store, f)).size, 0);
+  async function withDeadValues(store: string, settings?: Record<string, unknown>, passphrase?: string): Promise<Engine> {
+    const e = await openEngine('log', { path: store, create: true, settings, ...(passphrase ? { passphrase } : {}) });
+    for (let i = 0; i < 8; i++) await e.write((tx) => tx.put('chunks', k('overwritten'), Buffer.alloc(300_000, i + 1)));
+    await e.write(async (tx) => {
+      await tx.put('chunks', k('kept'), Buffer.alloc(100_000, 0xaa));
+      await tx.put('meta', k('small'), k('inline value'));
+      await tx.put('chunks', k('removed'), Buffer.alloc(200_000, 0xbb));
+    });
+    await e.write((tx) => tx.del('chunks', k('removed')));
+    return e;
+  }
+
+  it('compact gives back the space of values nothing refers to, and keeps every live value', () =>
+    withDir(async (dir) => {
+      const store = path.join(dir, 'v.log');
+      const e = await withDeadValues(store);
+      const before = await dump(e);
+      const bytesBefore = chunkBytes(store);
+      assert.equal(bytesBefore, 2_700_000, "every value written is on disk");
+      const r = await e.compact();
+      assert.equal(r.note, undefined, r.note);
+      assert.ok(r.bytesAfter < 500_000, `${r.bytesBefore} -> ${r.bytesAfter}`);
+      assert.deepEqual(chunkFiles(store), ['chunks-000002'], 'the live values moved to one fresh file');
+      assert.equal(chunkBytes(store), 400_000, 'only the live values are left');
+      assert.deepEqual(await dump(e), before);
+      assert.deepEqual(await e.check(), []);
+      await e.write((tx) => tx.put('chunks', k('after'), Buffer.alloc(50_000, 7)));
+      await e.close();
+      const again = await open(store);
+      try {
+        const d = await dump(again);
+        assert.deepEqual(d.filter((x) => !x.startsWith('chunks:after=')), before);
+        assert.ok(d.includes('chunks:after=50000:0707070707070707'));
+        assert.deepEqual(await again.check(), []);
+        // Little dead space: nothing is rewritten.
+        const r2 = await again.compact();
+        assert.equal(r2.note, undefined);
+        assert.deepEqual(chunkFiles(store), ['chunks-000002']);
+      } finally {
+        await again.close();
+      }
+    }));
+
+  it('compact keeps the chunk files while another opener has the vault open, in this process or another', () =>
+    withDir(async (dir) => {
+      const store = path.join(dir, 'v.log');
+      const e = await withDeadValues(store);
+      const before = await dump(e);
+      const files = chunkFiles(store);
+      const other = await open(store);
+      const r = await e.compact();
+      assert.match(r.note ?? '', /chunk files kept \(1 other opener has the vault open\)/);
+      assert.deepEqual(chunkFiles(store), files);
+      assert.deepEqual(await dump(other), before, 'the other opener still reads every value');
+      await other.close();
+
+      const child = startChild(writeScript(dir, 'holder', `const e = await openEngine(kind, { path: storePath }); console.log('open'); setInterval(() => {}, 1000);`), 'log', store, 'open');
+      try {
+        await child.ready;
+        const r2 = await e.compact();
+        assert.match(r2.note ?? '', /1 other opener/);
+        assert.deepEqual(chunkFiles(store), files);
+      } finally {
+        child.child.kill('SIGKILL');
+        await child.done;
+      }
+      // The killed holder left its mark behind: stale, so it is removed and the space comes back.
+      assert.equal(fs.readdirSync(path.join(store, 'openers')).length, 2, 'ours and the dead child\'s');
+      const r3 = await e.compact();
+      assert.equal(r3.note, undefined, r3.note);
+      assert.deepEqual(chunkFiles(store), [`chunks-${String(files.length + 1).padStart(6, '0')}`]);
+      assert.equal(fs.readdirSync(path.join(store, 'openers')).length, 1);
+      assert.deepEqual(await dump(e), before);
+      await e.close();
+      assert.deepEqual(fs.readdirSync(path.join(store, 'openers')), [], 'close removes the mark');
+      const again = await open(store);
+      assert.deepEqual(await dump(again), before);
+      assert.deepEqual(await again.check(), []);
+      await again.close();
+    }));
+
+  it('compact of an encrypted store seals the moved values again, at their new places', () =>
+    withDir(async (dir) => {
+      const store = path.join(dir, 'v.log');
+      const e = await withDeadValues(store, undefined, 'correct horse');
+      const before = await dump(e);
+      const r = await e.compact();
+      assert.equal(r.note, undefined, r.note);
+      assert.equal(chunkFiles(store).length, 1);
+      await e.close();
+      const again = await openEngine('log', { path: store, create: false, passphrase: 'correct horse' });
+      try {
+        assert.deepEqual(await dump(again), before);
+        assert.deepEqual(await again.check(), []);
+      } finally {
+        await again.close();
+      }
+    }));
 });

@@ -35,7 +35,6 @@ export interface MaintainResult {
 
 const NO_SHRINK: Record<string, string> = {
   lmdb: 'lmdb reuses freed pages but never shrinks its file while it may be open elsewhere; copy the vault with every process closed to shrink it',
-  log: 'log writes a checkpoint and starts an empty log; chunk files are append-only and keep freed values until the vault is copied (vault fork)',
   memory: 'a memory vault has no file to shrink',
   rocksdb: 'rocksdb has no compaction call in its binding: compact rewrites the live entries into a fresh database folder and removes the old one',
   postgres: "postgres: VACUUM (FULL) rewrote the vault's tables on the server; sizes are pg_total_relation_size",
@@ -44,7 +43,7 @@ const NO_SHRINK: Record<string, string> = {
 export async function compactVault(engine: Engine): Promise<CompactResult> {
   const r = await engine.compact();
   const out: CompactResult = { backend: engine.kind, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, bytesFreed: Math.max(0, r.bytesBefore - r.bytesAfter) };
-  const note = NO_SHRINK[engine.kind];
+  const note = r.note ?? NO_SHRINK[engine.kind];
   if (note) out.note = note;
   return out;
 }

@@ -183,6 +183,8 @@ export interface EngineStats {
 export interface CompactStats {
   bytesBefore: number;
   bytesAfter: number;
+  /** What the engine did or could not do, when that is not the usual (shown by `avfs compact`). */
+  note?: string;
 }
 
 export interface Engine {

@@ -127,7 +127,12 @@ function compactSummary(r: CompactResult): string {
 
 const compact: Command = {
   usage: 'compact',
-  notes: ['sqlite: rewrites the file without its free pages (VACUUM). lmdb reuses free pages in place and', 'does not shrink; memory has no file; postgres runs VACUUM (FULL) on the vault\'s tables.'],
+  notes: [
+    'sqlite: rewrites the file without its free pages (VACUUM). lmdb reuses free pages in place and',
+    'does not shrink; memory has no file; postgres runs VACUUM (FULL) on the vault\'s tables; rocksdb',
+    'rewrites the live entries into a fresh database; log copies the live values into a fresh chunk',
+    'file and removes the old ones, unless another process has the vault open (then it says so).',
+  ],
   flags: [],
   min: 0,
   max: 0,

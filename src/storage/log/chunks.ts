@@ -138,6 +138,26 @@ export class ChunkFiles {
     if (this.writer) fs.fdatasyncSync(this.writer.fd);
   }
 
+  /** Start chunk file `id` (above every existing one): the next append goes there. */
+  startFile(id: number): void {
+    this.current = id;
+    this.writerFd();
+  }
+
+  /** Remove chunk files nothing refers to any more (the caller made sure of that). */
+  remove(ids: number[]): void {
+    for (const id of ids) {
+      const fd = this.readers.get(id);
+      if (fd !== undefined) fs.closeSync(fd);
+      this.readers.delete(id);
+      if (this.writer?.id === id) {
+        fs.closeSync(this.writer.fd);
+        this.writer = undefined;
+      }
+      fs.rmSync(join(this.dir, chunkName(id)), { force: true });
+    }
+  }
+
   close(): void {
     for (const fd of this.readers.values()) fs.closeSync(fd);
     this.readers.clear();

@@ -34,6 +34,7 @@ import {
   logName,
   parseRecord,
   validRecordAfter,
+  type Ref,
   type Value,
 } from './format.js';
 import { Staged, newTree, type Trees } from './index.js';
@@ -41,9 +42,12 @@ import { readLogSettings, type LogSettings } from './settings.js';
 import { cipherFor, isLogStore, newSignature, readSignature, signatureText, type Signature } from './signature.js';
 import { LogReadTx, LogWriteTx, type Pending, type ValueSource } from './tx.js';
 import { FileLock } from './lock.js';
+import { OPENERS_DIR, Openers } from './openers.js';
 
 const locks = new LockRegistry(() => new Mutex());
 const PROBE = Buffer.alloc(1);
+/** Dead bytes in chunk files below which compact leaves them as they are. */
+const RECLAIM_MIN_BYTES = 1024 * 1024;
 
 /** Generations present in the folder, by kind. */
 function listGens(dir: string): { ckpts: number[]; logs: number[] } {
@@ -104,6 +108,7 @@ class LogEngine implements Engine, ValueSource {
   private chunks: ChunkFiles;
   private lock: FileLock;
   private checkpoints = 0;
+  private openers: Openers;
 
   constructor(
     readonly path: string,
@@ -116,6 +121,7 @@ class LogEngine implements Engine, ValueSource {
   ) {
     this.chunks = new ChunkFiles(path, cipher, settings.chunkFileBytes);
     this.lock = new FileLock(path, LOCK_FILE, settings.lockTimeoutMs);
+    this.openers = new Openers(path);
   }
 
   load(v: Value): Buffer {
@@ -376,21 +382,79 @@ class LogEngine implements Engine, ValueSource {
   }
 
   /**
-   * A checkpoint now, so the log starts empty. Chunk files are not rewritten: another process
-   * may hold a snapshot that refers into them, and Node cannot tell whether one does.
+   * A checkpoint now, so the log starts empty, and the chunk files' dead bytes (values no key
+   * refers to any more) given back: the live values are copied into a fresh chunk file and the
+   * older files removed, unless another opener may still refer into them (openers.ts).
    */
   async compact(): Promise<CompactStats> {
     this.live();
     const bytesBefore = this.diskBytes();
     if (this.readOnly) return { bytesBefore, bytesAfter: bytesBefore };
+    let note: string | undefined;
     await this.locked(async () => {
       try {
-        this.checkpoint();
+        note = await this.reclaimChunks();
       } catch (e) {
         throw fromFs(e, this.path);
       }
     });
-    return { bytesBefore, bytesAfter: this.diskBytes() };
+    return { bytesBefore, bytesAfter: this.diskBytes(), ...(note !== undefined ? { note } : {}) };
+  }
+
+  /** The body of compact(), under the lock. Returns a note when chunk files were kept. */
+  private async reclaimChunks(): Promise<string | undefined> {
+    const old = this.chunks.ids();
+    let fileBytes = 0;
+    for (const id of old) fileBytes += this.chunks.size(id);
+    let liveBytes = 0;
+    for (const t of this.trees.values()) for (const v of t.values() as IterableIterator<Value>) if (isRef(v)) liveBytes += v.length;
+    const busy = (why: string) => `log: checkpoint written; chunk files kept (${why}): run compact again when it has closed`;
+    // Nothing much to give back: rewriting gigabytes to free a few would cost more than it saves.
+    if (fileBytes - liveBytes < Math.max(RECLAIM_MIN_BYTES, fileBytes / 10)) {
+      this.checkpoint();
+      return undefined;
+    }
+    const others = this.openers.others();
+    if (others > 0) {
+      this.checkpoint();
+      return busy(`${others} other opener${others === 1 ? ' has' : 's have'} the vault open`);
+    }
+    // Copy every live value into chunk file N+1, in batches; the trees are rebuilt to point there.
+    this.chunks.startFile(Math.max(0, ...old) + 1);
+    const trees: Trees = new Map();
+    for (const [coll, t] of this.trees) {
+      const nt = t.clone();
+      let batch: [Buffer, Ref][] = [];
+      let batchBytes = 0;
+      const flush = () => {
+        const refs = this.chunks.append(batch.map(([, r]) => this.load(r)), false);
+        batch.forEach(([k], i) => nt.set(k, refs[i]));
+        batch = [];
+        batchBytes = 0;
+      };
+      for (const [k, v] of t.entries() as IterableIterator<[Buffer, Value]>) {
+        if (!isRef(v)) continue;
+        batch.push([k, v]);
+        batchBytes += v.length;
+        if (batchBytes >= 16 * 1024 * 1024) flush();
+      }
+      if (batch.length) flush();
+      trees.set(coll, nt);
+    }
+    this.chunks.sync();
+    // The new index is checkpointed before anyone is asked about: see openers.ts.
+    this.trees = trees;
+    this.checkpoint();
+    // Reads in this process that began before the swap still hold the old references.
+    for (let waited = 0; this.reads > 0; waited += 5) {
+      if (waited >= 2000) return busy('a read in this process is still running');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const now = this.openers.others();
+    if (now > 0) return busy(`${now} other opener${now === 1 ? ' has' : 's have'} the vault open`);
+    this.chunks.remove(old);
+    fsyncDir(this.path);
+    return undefined;
   }
 
   private diskBytes(): number {
@@ -554,10 +618,15 @@ class LogEngine implements Engine, ValueSource {
         if (this.logFd !== undefined) fs.closeSync(this.logFd);
         this.logFd = undefined;
         this.chunks.close();
+        this.openers.unregister();
       } finally {
         locks.release(this.lockKey);
       }
     });
+  }
+
+  register(): void {
+    this.openers.register();
   }
 
   /** Chunk references past the end of their file mean a damaged (truncated) store. */
@@ -583,7 +652,7 @@ function createFiles(dir: string, sig: Signature, cipher: Cipher, seq: number, t
 }
 
 /** Files a store folder may hold besides the store's own (the notify marker, a lock). */
-const TOLERATED = new Set([NOTIFY_FILE, LOCK_FILE]);
+const TOLERATED = new Set([NOTIFY_FILE, LOCK_FILE, OPENERS_DIR]);
 
 export async function openLog(opts: OpenOptions & { passphrase?: string }): Promise<Engine> {
   const settings = readLogSettings(opts);
@@ -626,6 +695,8 @@ export async function openLog(opts: OpenOptions & { passphrase?: string }): Prom
     const lockKey = fs.realpathSync(path);
     const engine = new LogEngine(path, cipher, sig, settings, readOnly, lockKey, locks.acquire(lockKey));
     try {
+      // Marked as an opener before the index is read (openers.ts); read-only too, where it can.
+      engine.register();
       const ends = engine.reload();
       engine.refresh(false, ends);
       engine.verifyRefEnds(ends);
