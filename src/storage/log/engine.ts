@@ -417,30 +417,11 @@ class LogEngine implements Engine, ValueSource {
     const others = this.openers.others();
     if (others > 0) {
       this.checkpoint();
-      return busy(`${others} other opener${others === 1 ? ' has' : 's have'} the vault open`);
+      return busy(openedElsewhere(others));
     }
-    // Copy every live value into chunk file N+1, in batches; the trees are rebuilt to point there.
+    // Every live value into chunk file N+1; the trees are rebuilt to point there.
     this.chunks.startFile(Math.max(0, ...old) + 1);
-    const trees: Trees = new Map();
-    for (const [coll, t] of this.trees) {
-      const nt = t.clone();
-      let batch: [Buffer, Ref][] = [];
-      let batchBytes = 0;
-      const flush = () => {
-        const refs = this.chunks.append(batch.map(([, r]) => this.load(r)), false);
-        batch.forEach(([k], i) => nt.set(k, refs[i]));
-        batch = [];
-        batchBytes = 0;
-      };
-      for (const [k, v] of t.entries() as IterableIterator<[Buffer, Value]>) {
-        if (!isRef(v)) continue;
-        batch.push([k, v]);
-        batchBytes += v.length;
-        if (batchBytes >= 16 * 1024 * 1024) flush();
-      }
-      if (batch.length) flush();
-      trees.set(coll, nt);
-    }
+    const trees = this.copyValues(this.trees, this.chunks);
     this.chunks.sync();
     // The new index is checkpointed before anyone is asked about: see openers.ts.
     this.trees = trees;
@@ -451,10 +432,40 @@ class LogEngine implements Engine, ValueSource {
       await new Promise((r) => setTimeout(r, 5));
     }
     const now = this.openers.others();
-    if (now > 0) return busy(`${now} other opener${now === 1 ? ' has' : 's have'} the vault open`);
+    if (now > 0) return busy(openedElsewhere(now));
     this.chunks.remove(old);
     fsyncDir(this.path);
     return undefined;
+  }
+
+  /**
+   * `trees` with every large value copied (appended, unsynced) into `out`, in batches of at most
+   * 256 values or 16 MiB: compaction and copyTo.
+   */
+  private copyValues(trees: Trees, out: ChunkFiles): Trees {
+    const copied: Trees = new Map();
+    for (const [coll, t] of trees) {
+      const nt = newTree();
+      let batch: [Buffer, Ref][] = [];
+      let batchBytes = 0;
+      const flush = () => {
+        const refs = out.append(batch.map(([, r]) => this.load(r)), false);
+        batch.forEach(([k], i) => nt.set(k, refs[i]));
+        batch = [];
+        batchBytes = 0;
+      };
+      for (const [k, v] of t.entries() as IterableIterator<[Buffer, Value]>) {
+        if (!isRef(v)) nt.set(k, v);
+        else {
+          batch.push([k, v]);
+          batchBytes += v.length;
+          if (batch.length >= 256 || batchBytes >= 16 * 1024 * 1024) flush();
+        }
+      }
+      if (batch.length) flush();
+      copied.set(coll, nt);
+    }
+    return copied;
   }
 
   private diskBytes(): number {
@@ -575,26 +586,9 @@ class LogEngine implements Engine, ValueSource {
     try {
       fs.mkdirSync(path);
       const out = new ChunkFiles(path, this.cipher, this.settings.chunkFileBytes);
-      const copied: Trees = new Map();
+      let copied: Trees;
       try {
-        for (const [coll, t] of trees) {
-          const nt = newTree();
-          let batch: [Buffer, Buffer][] = [];
-          const flush = () => {
-            const refs = out.append(batch.map((b) => b[1]), false);
-            batch.forEach(([k], i) => nt.set(k, refs[i]));
-            batch = [];
-          };
-          for (const [k, v] of t.entries() as IterableIterator<[Buffer, Value]>) {
-            if (!isRef(v)) nt.set(k, v);
-            else {
-              batch.push([k, this.load(v)]);
-              if (batch.length >= 256) flush();
-            }
-          }
-          if (batch.length) flush();
-          copied.set(coll, nt);
-        }
+        copied = this.copyValues(trees, out);
         out.sync();
       } finally {
         out.close();
@@ -637,6 +631,8 @@ class LogEngine implements Engine, ValueSource {
     }
   }
 }
+
+const openedElsewhere = (n: number) => `${n} other opener${n === 1 ? ' has' : 's have'} the vault open`;
 
 /** Write a complete store's files into `dir`: checkpoint 1 of `trees`, an empty log, the signature last. */
 function createFiles(dir: string, sig: Signature, cipher: Cipher, seq: number, trees: Trees): void {
