@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fuseUnavailable, isMounted, mountVault, type MountedVault } from './helpers/mount.js';
+import { fuseDriver, fuseUnavailable, isMounted, mountVault, type MountedVault } from './helpers/mount.js';
 import { cliHome } from './helpers/cli.js';
 
 const why = fuseUnavailable();
@@ -53,167 +53,174 @@ test('without FUSE (no fusermount on the PATH) mount says so in one line, exit 1
   }
 });
 
-describe('mount: real tools on a sqlite vault', { skip: why }, () => {
-  let m: MountedVault;
-  let work: string;
-  before(async () => {
-    m = await mountVault({ backend: 'sqlite' });
-    work = mkdtempSync(join(tmpdir(), 'avfs-mount-work-'));
-  });
-  after(async () => {
-    await m?.unmount();
-    rmSync(work, { recursive: true, force: true });
-  });
+// The real tools on the driver this machine mounts with, and on fuse-native too when that is
+// the kernel driver (root): fuse-native is what users without root get.
+realTools(fuseDriver(), why);
+if (!why && fuseDriver() === 'kernel') realTools('fuse-native', fuseUnavailable('fuse-native'));
 
-  test('git init, add, commit, log, status', () => {
-    const repo = join(m.dir, 'repo');
-    mkdirSync(repo);
-    const git = (...a: string[]): string => sh('git', ['-c', 'user.name=agent', '-c', 'user.email=agent@example.com', '-c', 'init.defaultBranch=main', ...a], { cwd: repo });
-    git('init', '-q');
-    mkdirSync(join(repo, 'src'));
-    for (let i = 0; i < 20; i++) writeFileSync(join(repo, 'src', `f${i}.txt`), `line ${i}\n`.repeat(i + 1));
-    git('add', '-A');
-    git('commit', '-q', '-m', 'first');
-    writeFileSync(join(repo, 'src', 'f3.txt'), 'changed\n');
-    fs.renameSync(join(repo, 'src', 'f4.txt'), join(repo, 'src', 'g4.txt'));
-    git('add', '-A');
-    git('commit', '-q', '-m', 'second');
-    assert.equal(git('log', '--format=%s').trim(), 'second\nfirst');
-    assert.equal(git('status', '--porcelain'), '');
-    assert.equal(git('fsck', '--strict').trim(), '');
-    assert.equal(git('show', 'HEAD~1:src/f3.txt'), 'line 3\n'.repeat(4));
-  });
+function realTools(driver: 'kernel' | 'fuse-native', skip: string | undefined): void {
+  describe(`mount: real tools on a sqlite vault (${driver})`, { skip }, () => {
+    let m: MountedVault;
+    let work: string;
+    before(async () => {
+      m = await mountVault({ backend: 'sqlite', driver });
+      work = mkdtempSync(join(tmpdir(), 'avfs-mount-work-'));
+    });
+    after(async () => {
+      await m?.unmount();
+      rmSync(work, { recursive: true, force: true });
+    });
 
-  test('tar x of a real tree, then diff -r and the same listing as the host copy', () => {
-    const tarball = join(work, 'tree.tar');
-    // A real source tree every machine of this kind has: the kernel's user-space headers.
-    sh('tar', ['cf', tarball, '-C', '/usr/include', 'linux']);
-    const host = join(work, 'host');
-    mkdirSync(host);
-    sh('tar', ['xf', tarball, '-C', host]);
-    const into = join(m.dir, 'tree');
-    mkdirSync(into);
-    sh('tar', ['xf', tarball, '-C', into]);
-    sh('diff', ['-r', '--no-dereference', host, into]);
-    assert.equal(listing(into), listing(host));
-  });
+    test('git init, add, commit, log, status', () => {
+      const repo = join(m.dir, 'repo');
+      mkdirSync(repo);
+      const git = (...a: string[]): string => sh('git', ['-c', 'user.name=agent', '-c', 'user.email=agent@example.com', '-c', 'init.defaultBranch=main', ...a], { cwd: repo });
+      git('init', '-q');
+      mkdirSync(join(repo, 'src'));
+      for (let i = 0; i < 20; i++) writeFileSync(join(repo, 'src', `f${i}.txt`), `line ${i}\n`.repeat(i + 1));
+      git('add', '-A');
+      git('commit', '-q', '-m', 'first');
+      writeFileSync(join(repo, 'src', 'f3.txt'), 'changed\n');
+      fs.renameSync(join(repo, 'src', 'f4.txt'), join(repo, 'src', 'g4.txt'));
+      git('add', '-A');
+      git('commit', '-q', '-m', 'second');
+      assert.equal(git('log', '--format=%s').trim(), 'second\nfirst');
+      assert.equal(git('status', '--porcelain'), '');
+      assert.equal(git('fsck', '--strict').trim(), '');
+      assert.equal(git('show', 'HEAD~1:src/f3.txt'), 'line 3\n'.repeat(4));
+    });
 
-  test('many small files created, listed and removed with rm -rf', async () => {
-    const dir = join(m.dir, 'node_modules');
-    for (let p = 0; p < 20; p++) {
-      mkdirSync(join(dir, `pkg${p}`, 'lib'), { recursive: true });
-      writeFileSync(join(dir, `pkg${p}`, 'package.json'), JSON.stringify({ name: `pkg${p}` }));
-      for (let f = 0; f < 25; f++) writeFileSync(join(dir, `pkg${p}`, 'lib', `m${f}.js`), `module.exports = ${f};\n`);
-    }
-    assert.equal(sh('find', [dir, '-type', 'f']).trim().split('\n').length, 20 * 26);
-    sh('rm', ['-rf', dir]);
-    assert.equal(fs.existsSync(dir), false);
-    const ls = await m.run(['--vault', 'v', 'ls', '/']);
-    assert.doesNotMatch(ls.out, /node_modules/);
-  });
+    test('tar x of a real tree, then diff -r and the same listing as the host copy', () => {
+      const tarball = join(work, 'tree.tar');
+      // A real source tree every machine of this kind has: the kernel's user-space headers.
+      sh('tar', ['cf', tarball, '-C', '/usr/include', 'linux']);
+      const host = join(work, 'host');
+      mkdirSync(host);
+      sh('tar', ['xf', tarball, '-C', host]);
+      const into = join(m.dir, 'tree');
+      mkdirSync(into);
+      sh('tar', ['xf', tarball, '-C', into]);
+      sh('diff', ['-r', '--no-dereference', host, into]);
+      assert.equal(listing(into), listing(host));
+    });
 
-  test('sqlite3: random writes in transactions with fsync, integrity check', () => {
-    const db = join(m.dir, 'app.db');
-    const sql = ['PRAGMA journal_mode=DELETE;', 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);'];
-    for (let b = 0; b < 20; b++) {
-      sql.push('BEGIN;');
-      for (let i = 0; i < 50; i++) sql.push(`INSERT INTO t(v) VALUES (hex(randomblob(${50 + ((b * 7 + i) % 400)})));`);
-      sql.push(`UPDATE t SET v = 'u' || id WHERE id % 7 = ${b % 7};`, `DELETE FROM t WHERE id % 13 = ${b % 13} AND id > ${b * 40};`, 'COMMIT;');
-    }
-    sh('sqlite3', [db], { input: sql.join('\n') });
-    assert.equal(sh('sqlite3', [db, 'PRAGMA integrity_check;']).trim(), 'ok');
-    const count = Number(sh('sqlite3', [db, 'SELECT count(*) FROM t;']).trim());
-    // The same statements on the host give the same table.
-    const hostDb = join(work, 'app.db');
-    sh('sqlite3', [hostDb], { input: sql.join('\n').replace(/randomblob\((\d+)\)/g, 'zeroblob($1)') });
-    assert.equal(count, Number(sh('sqlite3', [hostDb, 'SELECT count(*) FROM t;']).trim()));
-    const wal = join(m.dir, 'wal.db');
-    sh('sqlite3', [wal], { input: 'PRAGMA journal_mode=WAL; CREATE TABLE k(a); INSERT INTO k VALUES (1),(2),(3);' });
-    assert.equal(sh('sqlite3', [wal, 'SELECT sum(a) FROM k;']).trim(), '6');
-  });
+    test('many small files created, listed and removed with rm -rf', async () => {
+      const dir = join(m.dir, 'node_modules');
+      for (let p = 0; p < 20; p++) {
+        mkdirSync(join(dir, `pkg${p}`, 'lib'), { recursive: true });
+        writeFileSync(join(dir, `pkg${p}`, 'package.json'), JSON.stringify({ name: `pkg${p}` }));
+        for (let f = 0; f < 25; f++) writeFileSync(join(dir, `pkg${p}`, 'lib', `m${f}.js`), `module.exports = ${f};\n`);
+      }
+      assert.equal(sh('find', [dir, '-type', 'f']).trim().split('\n').length, 20 * 26);
+      sh('rm', ['-rf', dir]);
+      assert.equal(fs.existsSync(dir), false);
+      const ls = await m.run(['--vault', 'v', 'ls', '/']);
+      assert.doesNotMatch(ls.out, /node_modules/);
+    });
 
-  test('writes through the mount are versions by the actor "mount", in the audit log', async () => {
-    const f = join(m.dir, 'notes.md');
-    const fd = fs.openSync(f, 'w');
-    for (let i = 0; i < 100; i++) fs.writeSync(fd, `line ${i}\n`);
-    fs.closeSync(fd);
-    fs.appendFileSync(f, 'more\n');
-    const log = JSON.parse((await m.run(['--vault', 'v', '--json', 'log', '/notes.md'])).out);
-    const versions = (Array.isArray(log) ? log : log.entries ?? log.versions) as { version?: number; actor?: string }[];
-    assert.ok(versions.length >= 2 && versions.length <= 3, `100 writes and an append make at most 3 versions, got ${versions.length}`);
-    assert.ok(versions.every((v) => v.actor === 'mount'));
-    const cat = await m.run(['--vault', 'v', 'cat', '/notes.md']);
-    assert.equal(cat.out, readFileSync(f, 'utf8'));
-    const audit = await m.run(['--vault', 'v', 'audit', '--actor', 'mount']);
-    assert.match(audit.out, /notes\.md/);
-  });
+    test('sqlite3: random writes in transactions with fsync, integrity check', () => {
+      const db = join(m.dir, 'app.db');
+      const sql = ['PRAGMA journal_mode=DELETE;', 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);'];
+      for (let b = 0; b < 20; b++) {
+        sql.push('BEGIN;');
+        for (let i = 0; i < 50; i++) sql.push(`INSERT INTO t(v) VALUES (hex(randomblob(${50 + ((b * 7 + i) % 400)})));`);
+        sql.push(`UPDATE t SET v = 'u' || id WHERE id % 7 = ${b % 7};`, `DELETE FROM t WHERE id % 13 = ${b % 13} AND id > ${b * 40};`, 'COMMIT;');
+      }
+      sh('sqlite3', [db], { input: sql.join('\n') });
+      assert.equal(sh('sqlite3', [db, 'PRAGMA integrity_check;']).trim(), 'ok');
+      const count = Number(sh('sqlite3', [db, 'SELECT count(*) FROM t;']).trim());
+      // The same statements on the host give the same table.
+      const hostDb = join(work, 'app.db');
+      sh('sqlite3', [hostDb], { input: sql.join('\n').replace(/randomblob\((\d+)\)/g, 'zeroblob($1)') });
+      assert.equal(count, Number(sh('sqlite3', [hostDb, 'SELECT count(*) FROM t;']).trim()));
+      const wal = join(m.dir, 'wal.db');
+      sh('sqlite3', [wal], { input: 'PRAGMA journal_mode=WAL; CREATE TABLE k(a); INSERT INTO k VALUES (1),(2),(3);' });
+      assert.equal(sh('sqlite3', [wal, 'SELECT sum(a) FROM k;']).trim(), '6');
+    });
 
-  test('writes from the CLI show in the mount at once', async () => {
-    await m.run(['--vault', 'v', 'write', '/from-cli.txt', 'first']);
-    assert.equal(readFileSync(join(m.dir, 'from-cli.txt'), 'utf8'), 'first');
-    await m.run(['--vault', 'v', 'write', '/from-cli.txt', 'second, and longer']);
-    assert.equal(readFileSync(join(m.dir, 'from-cli.txt'), 'utf8'), 'second, and longer');
-    await m.run(['--vault', 'v', 'rm', '/from-cli.txt']);
-    assert.equal(fs.existsSync(join(m.dir, 'from-cli.txt')), false);
-  });
+    test('writes through the mount are versions by the actor "mount", in the audit log', async () => {
+      const f = join(m.dir, 'notes.md');
+      const fd = fs.openSync(f, 'w');
+      for (let i = 0; i < 100; i++) fs.writeSync(fd, `line ${i}\n`);
+      fs.closeSync(fd);
+      fs.appendFileSync(f, 'more\n');
+      const log = JSON.parse((await m.run(['--vault', 'v', '--json', 'log', '/notes.md'])).out);
+      const versions = (Array.isArray(log) ? log : log.entries ?? log.versions) as { version?: number; actor?: string }[];
+      assert.ok(versions.length >= 2 && versions.length <= 3, `100 writes and an append make at most 3 versions, got ${versions.length}`);
+      assert.ok(versions.every((v) => v.actor === 'mount'));
+      const cat = await m.run(['--vault', 'v', 'cat', '/notes.md']);
+      assert.equal(cat.out, readFileSync(f, 'utf8'));
+      const audit = await m.run(['--vault', 'v', 'audit', '--actor', 'mount']);
+      assert.match(audit.out, /notes\.md/);
+    });
 
-  test('open files: pread/pwrite, ftruncate, O_APPEND, unlink while open', () => {
-    const f = join(m.dir, 'rw.bin');
-    const fd = fs.openSync(f, 'w+');
-    fs.writeSync(fd, Buffer.alloc(200_000, 1), 0, 200_000, 0);
-    fs.writeSync(fd, Buffer.from('middle'), 0, 6, 65_530);
-    const b = Buffer.alloc(10);
-    fs.readSync(fd, b, 0, 10, 65_528);
-    assert.deepEqual([...b], [1, 1, ...Buffer.from('middle'), 1, 1]);
-    fs.ftruncateSync(fd, 70_000);
-    assert.equal(fs.fstatSync(fd).size, 70_000);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    assert.equal(fs.statSync(f).size, 70_000);
-    const a = fs.openSync(join(m.dir, 'app.log'), 'a');
-    fs.writeSync(a, 'one\n');
-    fs.writeSync(a, 'two\n');
-    fs.closeSync(a);
-    assert.equal(readFileSync(join(m.dir, 'app.log'), 'utf8'), 'one\ntwo\n');
-    const u = fs.openSync(join(m.dir, 'gone.tmp'), 'w+');
-    fs.writeSync(u, 'still here');
-    fs.unlinkSync(join(m.dir, 'gone.tmp'));
-    fs.writeSync(u, ', and more');
-    const back = Buffer.alloc(30);
-    const n = fs.readSync(u, back, 0, 30, 0);
-    assert.equal(back.subarray(0, n).toString(), 'still here, and more');
-    // fstat of an unlinked file is ENOENT here: libfuse 2 looks stat up by name (docs/mount.md).
-    fs.closeSync(u);
-    assert.equal(fs.existsSync(join(m.dir, 'gone.tmp')), false);
-    assert.equal(fs.readdirSync(m.dir).filter((n) => n.startsWith('.fuse_hidden')).length, 0);
-  });
+    test('writes from the CLI show in the mount at once', async () => {
+      await m.run(['--vault', 'v', 'write', '/from-cli.txt', 'first']);
+      assert.equal(readFileSync(join(m.dir, 'from-cli.txt'), 'utf8'), 'first');
+      await m.run(['--vault', 'v', 'write', '/from-cli.txt', 'second, and longer']);
+      assert.equal(readFileSync(join(m.dir, 'from-cli.txt'), 'utf8'), 'second, and longer');
+      await m.run(['--vault', 'v', 'rm', '/from-cli.txt']);
+      assert.equal(fs.existsSync(join(m.dir, 'from-cli.txt')), false);
+    });
 
-  test('a 64 KiB write into a 1 GiB file stores well under 1 MiB', async () => {
-    const f = join(m.dir, 'huge.img');
-    sh('truncate', ['-s', '1G', f]);
-    const before = JSON.parse((await m.run(['--vault', 'v', '--json', 'vault', 'stats'])).out).storedBytes as number;
-    sh('dd', ['if=/dev/urandom', `of=${f}`, 'bs=64k', 'count=1', 'seek=5000', 'conv=notrunc', 'status=none']);
-    const after = JSON.parse((await m.run(['--vault', 'v', '--json', 'vault', 'stats'])).out).storedBytes as number;
-    assert.ok(after - before < 1024 * 1024, `stored ${after - before} bytes`);
-    assert.equal(fs.statSync(f).size, 1024 ** 3);
-  });
+    test('open files: pread/pwrite, ftruncate, O_APPEND, unlink while open', () => {
+      const f = join(m.dir, 'rw.bin');
+      const fd = fs.openSync(f, 'w+');
+      fs.writeSync(fd, Buffer.alloc(200_000, 1), 0, 200_000, 0);
+      fs.writeSync(fd, Buffer.from('middle'), 0, 6, 65_530);
+      const b = Buffer.alloc(10);
+      fs.readSync(fd, b, 0, 10, 65_528);
+      assert.deepEqual([...b], [1, 1, ...Buffer.from('middle'), 1, 1]);
+      fs.ftruncateSync(fd, 70_000);
+      assert.equal(fs.fstatSync(fd).size, 70_000);
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+      assert.equal(fs.statSync(f).size, 70_000);
+      const a = fs.openSync(join(m.dir, 'app.log'), 'a');
+      fs.writeSync(a, 'one\n');
+      fs.writeSync(a, 'two\n');
+      fs.closeSync(a);
+      assert.equal(readFileSync(join(m.dir, 'app.log'), 'utf8'), 'one\ntwo\n');
+      const u = fs.openSync(join(m.dir, 'gone.tmp'), 'w+');
+      fs.writeSync(u, 'still here');
+      fs.unlinkSync(join(m.dir, 'gone.tmp'));
+      fs.writeSync(u, ', and more');
+      const back = Buffer.alloc(30);
+      const n = fs.readSync(u, back, 0, 30, 0);
+      assert.equal(back.subarray(0, n).toString(), 'still here, and more');
+      // fstat of an unlinked file is ENOENT here: libfuse 2 looks stat up by name (docs/mount.md).
+      fs.closeSync(u);
+      assert.equal(fs.existsSync(join(m.dir, 'gone.tmp')), false);
+      assert.equal(fs.readdirSync(m.dir).filter((n) => n.startsWith('.fuse_hidden')).length, 0);
+    });
 
-  test('statfs, symlinks, chmod, rename over a file, utimes', () => {
-    const s = fs.statfsSync(m.dir);
-    assert.ok(s.bsize > 0 && s.blocks > 0);
-    writeFileSync(join(m.dir, 'target.txt'), 'T');
-    fs.symlinkSync('target.txt', join(m.dir, 'link'));
-    assert.equal(fs.readlinkSync(join(m.dir, 'link')), 'target.txt');
-    assert.equal(readFileSync(join(m.dir, 'link'), 'utf8'), 'T');
-    fs.chmodSync(join(m.dir, 'target.txt'), 0o640);
-    assert.equal(fs.statSync(join(m.dir, 'target.txt')).mode & 0o7777, 0o640);
-    writeFileSync(join(m.dir, 'new.txt'), 'NEW');
-    fs.renameSync(join(m.dir, 'new.txt'), join(m.dir, 'target.txt'));
-    assert.equal(readFileSync(join(m.dir, 'link'), 'utf8'), 'NEW');
-    fs.utimesSync(join(m.dir, 'target.txt'), new Date('2021-02-03T04:05:06Z'), new Date('2020-01-02T03:04:05Z'));
-    assert.equal(fs.statSync(join(m.dir, 'target.txt')).mtime.toISOString(), '2020-01-02T03:04:05.000Z');
+    test('a 64 KiB write into a 1 GiB file stores well under 1 MiB', async () => {
+      const f = join(m.dir, 'huge.img');
+      sh('truncate', ['-s', '1G', f]);
+      const before = JSON.parse((await m.run(['--vault', 'v', '--json', 'vault', 'stats'])).out).storedBytes as number;
+      sh('dd', ['if=/dev/urandom', `of=${f}`, 'bs=64k', 'count=1', 'seek=5000', 'conv=notrunc', 'status=none']);
+      const after = JSON.parse((await m.run(['--vault', 'v', '--json', 'vault', 'stats'])).out).storedBytes as number;
+      assert.ok(after - before < 1024 * 1024, `stored ${after - before} bytes`);
+      assert.equal(fs.statSync(f).size, 1024 ** 3);
+    });
+
+    test('statfs, symlinks, chmod, rename over a file, utimes', () => {
+      const s = fs.statfsSync(m.dir);
+      assert.ok(s.bsize > 0 && s.blocks > 0);
+      writeFileSync(join(m.dir, 'target.txt'), 'T');
+      fs.symlinkSync('target.txt', join(m.dir, 'link'));
+      assert.equal(fs.readlinkSync(join(m.dir, 'link')), 'target.txt');
+      assert.equal(readFileSync(join(m.dir, 'link'), 'utf8'), 'T');
+      fs.chmodSync(join(m.dir, 'target.txt'), 0o640);
+      assert.equal(fs.statSync(join(m.dir, 'target.txt')).mode & 0o7777, 0o640);
+      writeFileSync(join(m.dir, 'new.txt'), 'NEW');
+      fs.renameSync(join(m.dir, 'new.txt'), join(m.dir, 'target.txt'));
+      assert.equal(readFileSync(join(m.dir, 'link'), 'utf8'), 'NEW');
+      fs.utimesSync(join(m.dir, 'target.txt'), new Date('2021-02-03T04:05:06Z'), new Date('2020-01-02T03:04:05Z'));
+      assert.equal(fs.statSync(join(m.dir, 'target.txt')).mtime.toISOString(), '2020-01-02T03:04:05.000Z');
+    });
   });
-});
+}
 
 describe('mount: lmdb, read-only and past views', { skip: why }, () => {
   test('an lmdb vault mounts and keeps what is written', async () => {

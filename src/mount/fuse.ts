@@ -49,14 +49,34 @@ function load(): { binding?: FuseBinding; dir?: string; error?: string } {
   return loaded;
 }
 
-/** Why FUSE cannot be used on this machine, or undefined when it can. */
-export function fuseUnavailable(): string | undefined {
+/**
+ * How a mount reaches the kernel. `kernel`: our own /dev/fuse session (src/mount/kernel/),
+ * mounted with mount(8), which needs root; `fuse-native`: libfuse 2 through the binding, mounted
+ * by the setuid fusermount, for everyone else. AVFS_MOUNT_DRIVER=kernel|fuse-native picks one.
+ */
+export type FuseDriver = 'kernel' | 'fuse-native';
+
+export function fuseDriver(env: NodeJS.ProcessEnv = process.env): FuseDriver {
+  const asked = env.AVFS_MOUNT_DRIVER;
+  if (asked === 'kernel' || asked === 'fuse-native') return asked;
+  return process.getuid?.() === 0 ? 'kernel' : 'fuse-native';
+}
+
+/** Why FUSE cannot be used on this machine (by `driver`), or undefined when it can. */
+export function fuseUnavailable(driver: FuseDriver = fuseDriver()): string | undefined {
   if (process.platform !== 'linux') return `mounting is supported on Linux only (this is ${process.platform})`;
+  const asked = process.env.AVFS_MOUNT_DRIVER;
+  if (asked !== undefined && asked !== '' && asked !== 'kernel' && asked !== 'fuse-native') return `AVFS_MOUNT_DRIVER is "${asked}": use kernel or fuse-native`;
   if (!existsSync('/dev/fuse')) return '/dev/fuse is missing (load the fuse kernel module, or run where /dev/fuse exists)';
   try {
     closeSync(openSync('/dev/fuse', 'r+'));
   } catch (e) {
     return `/dev/fuse cannot be opened (${(e as NodeJS.ErrnoException).code ?? 'error'}): no permission to use FUSE here`;
+  }
+  if (driver === 'kernel') {
+    if (process.getuid?.() !== 0) return 'the kernel driver mounts with mount(8), which needs root (AVFS_MOUNT_DRIVER=fuse-native uses fusermount)';
+    for (const p of ['mount', 'umount']) if (!onPath(p)) return `${p} is missing (install util-linux's mount package)`;
+    return undefined;
   }
   if (!onPath('fusermount')) return 'fusermount is missing (install the fuse and libfuse2 packages)';
   return load().error;
@@ -64,7 +84,7 @@ export function fuseUnavailable(): string | undefined {
 
 /** The binding, or ENOTSUP saying why FUSE is not available. */
 export function fuseBinding(): FuseBinding {
-  const why = fuseUnavailable();
+  const why = fuseUnavailable('fuse-native');
   if (why) throw vfsError('ENOTSUP', undefined, `FUSE is not available: ${why}`);
   return load().binding!;
 }

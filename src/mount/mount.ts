@@ -7,7 +7,9 @@ import { vfsError } from '../errors.js';
 import type { Vault } from '../api/vault.js';
 import { FileOps } from '../api/fileops.js';
 import { BatchRunner } from '../api/write-behind.js';
-import { bindingPatched, fuseBinding, statArray, type FuseInstance } from './fuse.js';
+import { bindingPatched, fuseBinding, fuseDriver, statArray, type FuseInstance } from './fuse.js';
+import { FuseDevice } from './kernel/device.js';
+import { KernelSession } from './kernel/session.js';
 import { fuseOps } from './ops.js';
 import { FS_TYPE, alive, detach, kernelMounts, readRecord, removeRecord, writeRecord } from './table.js';
 
@@ -70,11 +72,10 @@ export function checkMountpoint(dir: string, home: string): string {
 
 /** FUSE options (libfuse 2): ours replace fuse-native's list, which cannot say 0 for a timeout. */
 function fuseOptions(name: string, cacheSeconds: number): string {
-  const fsname = `avfs:${name}`.replace(/[,\\\s]/g, '_');
   return [
     '-o',
     [
-      `fsname=${fsname}`,
+      `fsname=${fsnameOf(name)}`,
       'subtype=avfs',
       // Our inode numbers, so `ls -i`, git and find see stable ones.
       'use_ino',
@@ -118,8 +119,48 @@ function traced(ops: Record<string, unknown>, log: (line: string) => void): Reco
   return out;
 }
 
-export async function serve(opts: MountOptions): Promise<Serving> {
+/** A live mount, whichever driver serves it. */
+interface Driver {
+  /** Take the mount away (fails while the folder is busy). */
+  unmount(): Promise<void>;
+}
+
+/** fsname in the kernel's list: `avfs:NAME`, with what would break the option list replaced. */
+function fsnameOf(name: string): string {
+  return `avfs:${name}`.replace(/[,\\\s]/g, '_');
+}
+
+/** Our own /dev/fuse session (src/mount/kernel): needs root, for mount(8). */
+async function startKernel(mp: string, name: string, ops: Record<string, unknown>, cacheSeconds: number, log: (line: string) => void, onEnd: () => void): Promise<Driver> {
+  // Names kept a second at least, attributes as --cache says, as with fuse-native (fuseOptions).
+  const session = new KernelSession(ops, { entrySeconds: Math.max(1, cacheSeconds), attrSeconds: cacheSeconds, log, trace: !!process.env.AVFS_MOUNT_TRACE });
+  const device = await FuseDevice.mount(mp, fsnameOf(name), (buf, len) => session.handle(buf, len), log);
+  session.attach(device);
+  void device.ended.then(onEnd);
+  return { unmount: () => device.unmount() };
+}
+
+/** libfuse 2 through fuse-native, mounted by fusermount: for users who may not call mount(2). */
+async function startFuseNative(mp: string, name: string, ops: Record<string, unknown>, cacheSeconds: number, log: (line: string) => void): Promise<Driver> {
   const Fuse = fuseBinding();
+  const fuse: FuseInstance = new Fuse(mp, ops, { timeout: 120_000 });
+  const options = fuseOptions(name, cacheSeconds);
+  fuse._fuseOptions = () => options;
+  // fstat(fd): fuse-native hands fgetattr to getattr without the descriptor; a file unlinked
+  // while open has no path left, so the descriptor is all there is to answer from.
+  const fgetattr = ops.fgetattr as (path: string, fd: number, cb: (code: number, st?: Parameters<typeof statArray>[0]) => void) => void;
+  fuse._op_fgetattr = (signal, path, fd) => fgetattr(path, fd, (code, st) => (code ? signal(code) : signal(0, statArray(st!))));
+  await new Promise<void>((resolve, reject) =>
+    fuse.mount((err) => (err ? reject(vfsError('EIO', mp, `mount failed: ${err.message}`)) : resolve())),
+  );
+  return {
+    unmount: () =>
+      new Promise<void>((resolve, reject) => fuse.unmount((err) => (err ? reject(err) : resolve()))),
+  };
+}
+
+export async function serve(opts: MountOptions): Promise<Serving> {
+  const driverKind = fuseDriver();
   const { vault, mountpoint: mp, home } = opts;
   const readOnly = !!opts.readOnly || opts.at !== undefined;
   // Changes go through a write-behind runner (many requests, one transaction: write-behind.ts);
@@ -131,9 +172,10 @@ export async function serve(opts: MountOptions): Promise<Serving> {
     await batches?.flush();
     await vault.sync();
   };
-  const patched = bindingPatched();
+  // The kernel driver passes times whole; fuse-native's prebuilt binary needs our rebuild.
+  const patched = driverKind === 'kernel' || bindingPatched();
   if (!patched && !readOnly) opts.log('warning: fuse-native was not rebuilt with our fixes (scripts/fuse-fix.mjs): times set through the mount are not kept');
-  const ops = fuseOps({
+  const plain = fuseOps({
     files,
     open,
     readOnly,
@@ -142,33 +184,26 @@ export async function serve(opts: MountOptions): Promise<Serving> {
     patched,
     log: opts.log,
   });
-  const fuse: FuseInstance = new Fuse(mp, process.env.AVFS_MOUNT_TRACE ? traced(ops, opts.log) : ops, { timeout: 120_000 });
-  const options = fuseOptions(vault.name ?? 'vault', opts.cacheSeconds ?? 0);
-  fuse._fuseOptions = () => options;
-  // fstat(fd): fuse-native hands fgetattr to getattr without the descriptor; a file unlinked
-  // while open has no path left, so the descriptor is all there is to answer from.
-  const fgetattr = ops.fgetattr as (path: string, fd: number, cb: (code: number, st?: Parameters<typeof statArray>[0]) => void) => void;
-  fuse._op_fgetattr = (signal, path, fd) => fgetattr(path, fd, (code, st) => (code ? signal(code) : signal(0, statArray(st!))));
-  await new Promise<void>((resolve, reject) =>
-    fuse.mount((err) => (err ? reject(vfsError('EIO', mp, `mount failed: ${err.message}`)) : resolve())),
-  );
+  const ops = process.env.AVFS_MOUNT_TRACE ? traced(plain, opts.log) : plain;
+  const name = vault.name ?? 'vault';
+  const cache = opts.cacheSeconds ?? 0;
+  let stop: () => Promise<void> = async () => {};
+  const driver =
+    driverKind === 'kernel'
+      ? await startKernel(mp, name, ops, cache, opts.log, () => void stop())
+      : await startFuseNative(mp, name, ops, cache, opts.log);
   writeRecord(home, { pid: process.pid, mountpoint: mp, vault: vault.path, readOnly, ...(opts.at !== undefined ? { at: opts.at } : {}), startedMs: Date.now() });
 
   let stopping: Promise<void> | undefined;
   let ended!: () => void;
   const endedP = new Promise<void>((r) => (ended = r));
-  const stop = (): Promise<void> =>
+  stop = (): Promise<void> =>
     (stopping ??= (async () => {
       try {
         await open.commitAll().catch((e) => opts.log(`could not commit an open file: ${(e as Error).message}`));
         await batches?.flush().catch((e) => opts.log(`could not commit: ${(e as Error).message}`));
         if (kernelMounts().get(mp) === FS_TYPE) {
-          await new Promise<void>((resolve) =>
-            fuse.unmount((err) => {
-              if (err) opts.log(`unmount: ${err.message}`);
-              resolve();
-            }),
-          );
+          await driver.unmount().catch((err: Error) => opts.log(`unmount: ${err.message}`));
         }
         if (!readOnly) await sync().catch((e) => opts.log(`could not sync: ${(e as Error).message}`));
       } finally {

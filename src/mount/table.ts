@@ -75,9 +75,13 @@ export function removeRecord(home: string, mountpoint: string, pid?: number): vo
   rmSync(recordPath(home, mountpoint), { force: true });
 }
 
-/** Detach a mount now (lazy: programs still inside it keep what they hold open). */
+/**
+ * Detach a mount now (lazy: programs still inside it keep what they hold open). Root uses
+ * umount(8) itself (no fusermount needed with the kernel driver); others the setuid fusermount.
+ */
 export function detach(mountpoint: string): void {
-  const r = spawnSync('fusermount', ['-u', '-z', '--', mountpoint], { encoding: 'utf8' });
-  if (r.error) throw vfsError('EIO', mountpoint, `fusermount failed: ${r.error.message}`);
-  if (r.status !== 0) throw vfsError('EIO', mountpoint, `fusermount failed: ${(r.stderr || '').trim().split('\n')[0] || `exit ${r.status}`}`);
+  const [cmd, args] = process.getuid?.() === 0 ? ['umount', ['-i', '-l', '--', mountpoint]] : ['fusermount', ['-u', '-z', '--', mountpoint]];
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.error) throw vfsError('EIO', mountpoint, `${cmd} failed: ${r.error.message}`);
+  if (r.status !== 0) throw vfsError('EIO', mountpoint, `${cmd} failed: ${(r.stderr || '').trim().split('\n')[0] || `exit ${r.status}`}`);
 }

@@ -10,7 +10,8 @@ import { cliHome, type RunOptions, type RunResult } from './cli.js';
 import { storeRef } from './vaults.js';
 
 // What avfs mount itself checks (no /dev/fuse, no permission, no fusermount, no binding).
-export { fuseUnavailable } from '../../src/mount/fuse.js';
+export { fuseDriver, fuseUnavailable } from '../../src/mount/fuse.js';
+import type { FuseDriver } from '../../src/mount/fuse.js';
 import { kernelMounts } from '../../src/mount/table.js';
 
 /** Whether `dir` is a mount point now (the kernel's own table). */
@@ -33,15 +34,19 @@ export interface MountedVault {
 }
 
 /** A fresh vault `v` on `backend` in a fresh AVFS_HOME, mounted with `avfs mount` on a fresh folder. */
-export async function mountVault(opts: { backend?: 'sqlite' | 'lmdb' | 'log' | 'rocksdb' | 'postgres'; args?: string[] } = {}): Promise<MountedVault> {
+export async function mountVault(opts: { backend?: 'sqlite' | 'lmdb' | 'log' | 'rocksdb' | 'postgres'; args?: string[]; driver?: FuseDriver } = {}): Promise<MountedVault> {
   const backend = opts.backend ?? 'sqlite';
-  const { home, run } = cliHome('avfs-mount-home-');
+  const { home, run: runHome } = cliHome('avfs-mount-home-');
+  // The driver is the serving process's choice (AVFS_MOUNT_DRIVER), passed to every avfs run.
+  const run: MountedVault['run'] = opts.driver ? (args, o) => runHome(args, { ...o, env: { AVFS_MOUNT_DRIVER: opts.driver, ...o?.env } }) : runHome;
   const dir = mkdtempSync(join(tmpdir(), 'avfs-mount-'));
 
   const detach = (): string | undefined => {
     if (!isMounted(dir)) return undefined;
-    const r = spawnSync('fusermount', ['-uz', dir], { encoding: 'utf8' });
-    return isMounted(dir) ? `fusermount -uz ${dir} failed: ${r.stderr || r.error?.message}` : undefined;
+    const r = spawnSync('umount', ['-i', '-l', dir], { encoding: 'utf8' });
+    if (!isMounted(dir)) return undefined;
+    const f = spawnSync('fusermount', ['-uz', dir], { encoding: 'utf8' });
+    return isMounted(dir) ? `umount -l / fusermount -uz ${dir} failed: ${r.stderr || f.stderr || f.error?.message}` : undefined;
   };
   const removeFolders = (): void => {
     rmSync(home, { recursive: true, force: true });
