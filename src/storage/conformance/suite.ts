@@ -60,8 +60,13 @@ export function storePath(dir: string, kind: EngineKind): string {
 /** The file holding the data, for tests that damage it. */
 function dataFile(dir: string, kind: EngineKind): string {
   if (kind === 'lmdb') return path.join(storePath(dir, kind), 'data.mdb');
-  // The log engine's log drops a torn tail by design; its chunk file has nothing to drop.
-  if (kind === 'log') return path.join(storePath(dir, kind), 'chunks-000001');
+  // The log engine's log drops a torn tail by design; its chunk files have nothing to drop (the
+  // largest: a small transaction's values reach one only when a checkpoint links its log as one).
+  if (kind === 'log') {
+    const store = storePath(dir, kind);
+    const chunks = fs.readdirSync(store).filter((f) => f.startsWith('chunks-')).map((f) => path.join(store, f));
+    return chunks.sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
+  }
   // RocksDB's write-ahead log drops a torn tail by design too: its largest table file, else its MANIFEST.
   if (kind === 'rocksdb') {
     const db = path.join(storePath(dir, kind), 'db-1');

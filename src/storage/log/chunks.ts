@@ -138,6 +138,11 @@ export class ChunkFiles {
     if (this.writer) fs.fdatasyncSync(this.writer.fd);
   }
 
+  /** An id above every chunk file there is or was (ids are never used twice: readers cache by id). */
+  nextId(): number {
+    return Math.max(this.current, ...this.ids()) + 1;
+  }
+
   /** Start chunk file `id` (above every existing one): the next append goes there. */
   startFile(id: number): void {
     this.current = id;

@@ -23,8 +23,10 @@ import {
   GEN_RE,
   LOCK_FILE,
   NOTIFY_FILE,
+  OP_PUT,
   OP_SEAL,
   OpWriter,
+  RECORD_HEADER,
   SIGNATURE_FILE,
   chunkName,
   ckptName,
@@ -33,18 +35,20 @@ import {
   isRef,
   logName,
   parseRecord,
+  sum8,
   validRecordAfter,
-  type Ref,
   type Value,
 } from './format.js';
-import { Staged, newTree, type Trees } from './index.js';
+import { Staged, type Trees } from './index.js';
 import { readLogSettings, type LogSettings } from './settings.js';
 import { cipherFor, isLogStore, newSignature, readSignature, signatureText, type Signature } from './signature.js';
-import { LogReadTx, LogWriteTx, type Pending, type ValueSource } from './tx.js';
+import { LogReadTx, LogWriteTx, type ValueSource } from './tx.js';
 import { FileLock } from './lock.js';
 import { OPENERS_DIR, Openers } from './openers.js';
 
 const locks = new LockRegistry(() => new Mutex());
+/** Collections whose long values go to chunk files (contract.ts); the others never hold one. */
+const largeColl = (coll: string) => (COLLECTIONS as Record<string, { large: boolean }>)[coll]?.large === true;
 const PROBE = Buffer.alloc(1);
 /** Dead bytes in chunk files below which compact leaves them as they are. */
 const RECLAIM_MIN_BYTES = 1024 * 1024;
@@ -109,6 +113,18 @@ class LogEngine implements Engine, ValueSource {
   private lock: FileLock;
   private checkpoints = 0;
   private openers: Openers;
+  /**
+   * Bytes of chunk-file values (large()) held in memory because they came inline in log records
+   * (commit's inlineTxMax), counted as they arrive, never as they are overwritten: an upper bound.
+   * A checkpoint this process writes copies them out; one written elsewhere is reloaded (refresh).
+   */
+  private held = 0;
+  /**
+   * Where a value held inline sits in its log: at `offset` of log-`gen` (unencrypted stores
+   * only: a sealed payload has no value bytes in clear to point at). A checkpoint of that log
+   * makes it a chunk file and refers to them there instead of copying them (startGeneration).
+   */
+  private where = new WeakMap<Buffer, { gen: number; offset: number }>();
 
   constructor(
     readonly path: string,
@@ -138,6 +154,11 @@ class LogEngine implements Engine, ValueSource {
     if (this.closed) throw vfsError('EIO', this.path, 'store is closed');
   }
 
+  /** Would this value of `coll` go to a chunk file? (Else it lives in the index, in memory.) */
+  private large(coll: string, v: Value): boolean {
+    return (isRef(v) || v.length >= this.settings.inlineMax) && largeColl(coll);
+  }
+
   // ---- loading and catching up ---------------------------------------------------------------
 
   /** Rebuild the index from the newest checkpoint and its log. */
@@ -163,6 +184,8 @@ class LogEngine implements Engine, ValueSource {
       this.gen = gen;
       this.seq = ck.seq;
       this.applied = 0;
+      // A checkpoint holds no large value inline (startGeneration copies them out first).
+      this.held = 0;
       return staged.refEnds;
     }
   }
@@ -215,7 +238,13 @@ class LogEngine implements Engine, ValueSource {
         }
         for (const op of ops) {
           if (op.op === OP_SEAL) sealedTo = op.gen;
-          else staged.apply(op);
+          else {
+            staged.apply(op);
+            if (op.op === OP_PUT && this.large(op.coll, op.value)) {
+              this.held += op.value.length;
+              if (!this.cipher.encrypted) this.where.set(op.value, { gen: this.gen, offset: this.applied + o + RECORD_HEADER + op.at! });
+            }
+          }
         }
         seq = r.seq;
         o = r.end;
@@ -231,6 +260,13 @@ class LogEngine implements Engine, ValueSource {
         this.logFd = undefined;
         this.gen = sealedTo;
         this.applied = 0;
+        // The checkpointer copied the inline values out to a chunk file; what we hold of them in
+        // memory would otherwise only grow, generation after generation, in a process that
+        // follows others' writes for long (a mount). Its checkpoint refers to the copies.
+        if (this.held > this.settings.checkpointBytes && fs.existsSync(join(this.path, ckptName(sealedTo)))) {
+          const ends = this.reload();
+          if (refEnds) for (const [f, end] of ends) if (end > (refEnds.get(f) ?? 0)) refEnds.set(f, end);
+        }
         continue;
       }
       if (o < buf.length && locked) {
@@ -246,7 +282,11 @@ class LogEngine implements Engine, ValueSource {
    * then remove older generations. Caller holds the lock and has sealed the previous log.
    */
   private startGeneration(gen: number): void {
-    if (!fs.existsSync(join(this.path, ckptName(gen)))) writeCheckpoint(this.path, gen, this.seq, this.trees, this.cipher);
+    if (!fs.existsSync(join(this.path, ckptName(gen)))) {
+      this.trees = this.keepInlineValues(gen - 1);
+      this.held = 0;
+      writeCheckpoint(this.path, gen, this.seq, this.trees, this.cipher);
+    }
     if (this.logFd !== undefined) fs.closeSync(this.logFd);
     this.logFd = openLogFd(this.path, gen, true);
     fsyncDir(this.path);
@@ -258,6 +298,44 @@ class LogEngine implements Engine, ValueSource {
     for (const g of logs) if (g < gen) fs.rmSync(join(this.path, logName(g)), { force: true });
   }
 
+  /**
+   * The trees with every large value held inline (it came in a log record) referred to in a chunk
+   * file, durably, before the checkpoint that refers to them exists and the log holding them is
+   * removed. Those in the sealed log `sealed` stay where they are: that log is linked as a new
+   * chunk file (a second name for the same bytes, no copy) and referred to at their offsets. The
+   * others (a sealed payload, or a log of an earlier generation this process followed) are
+   * copied to the current chunk file. Caller holds the lock.
+   */
+  private keepInlineValues(sealed: number): Trees {
+    const inline = (coll: string, v: Value) => !isRef(v) && this.large(coll, v);
+    const staged = new Staged(this.trees);
+    let linked: number | undefined;
+    for (const [coll, t] of this.trees) {
+      if (!largeColl(coll)) continue;
+      for (const [k, v] of t.entries() as IterableIterator<[Buffer, Value]>) {
+        if (!inline(coll, v)) continue;
+        const at = this.where.get(v as Buffer);
+        if (at?.gen !== sealed) continue;
+        if (linked === undefined) {
+          linked = this.chunks.nextId();
+          try {
+            fs.linkSync(join(this.path, logName(sealed)), join(this.path, chunkName(linked)));
+          } catch {
+            // No second name (a file system without hard links): the values are copied below.
+            linked = -1;
+          }
+        }
+        if (linked < 0) break;
+        staged.writable(coll).set(k, { file: linked, offset: at.offset, length: v.length, sum: sum8(v as Buffer) });
+      }
+    }
+    // The link is a directory entry: durable before the checkpoint that refers to it.
+    if (linked !== undefined && linked >= 0) fsyncDir(this.path);
+    const trees = this.moveValues(staged.trees, this.chunks, inline);
+    this.chunks.sync();
+    return trees;
+  }
+
   /** Seal the current log and start the next generation from a checkpoint. Caller holds the lock. */
   private checkpoint(): void {
     const w = new OpWriter();
@@ -266,8 +344,8 @@ class LogEngine implements Engine, ValueSource {
     this.startGeneration(this.gen + 1);
   }
 
-  /** Append one record after everything applied; on failure the log is as it was. */
-  private appendRecord(plain: Buffer, sync: boolean): void {
+  /** Append one record after everything applied, returning where it starts; on failure the log is as it was. */
+  private appendRecord(plain: Buffer, sync: boolean): { gen: number; offset: number } {
     if (this.logFd === undefined) this.startGeneration(this.gen);
     const fd = this.logFd!;
     const seq = this.seq + 1;
@@ -285,8 +363,10 @@ class LogEngine implements Engine, ValueSource {
       }
       throw e;
     }
+    const at = { gen: this.gen, offset: this.applied };
     this.seq = seq;
     this.applied += rec.length;
+    return at;
   }
 
   // ---- transactions --------------------------------------------------------------------------
@@ -349,23 +429,35 @@ class LogEngine implements Engine, ValueSource {
 
   private commit(tx: LogWriteTx): void {
     const sync = !this.settings.noSync;
-    const large = (p: Pending) =>
-      p.value !== undefined && p.value.length >= this.settings.inlineMax && (COLLECTIONS as Record<string, { large: boolean }>)[p.coll]?.large === true;
     const pending = [...tx.pending.values()];
-    // Values first, flushed, so the record never refers to bytes that are not on disk.
-    const refs = this.chunks.append(pending.filter(large).map((p) => p.value!), sync);
+    const large = pending.filter((p) => p.value !== undefined && this.large(p.coll, p.value));
+    const largeBytes = large.reduce((n, p) => n + p.value!.length, 0);
+    // A few large values (a small overwrite: one content chunk, its manifests) ride in the record
+    // itself, so the commit writes and flushes one file; the committed tree keeps them in memory
+    // until the next checkpoint copies them to a chunk file (startGeneration). More than that go
+    // to a chunk file first, flushed, so the record never refers to bytes that are not on disk.
+    const inline = largeBytes <= this.settings.inlineTxMax;
+    const refs = inline ? [] : this.chunks.append(large.map((p) => p.value!), sync);
     const w = new OpWriter();
     let ri = 0;
+    const placed: [Buffer, number][] = [];
     for (const p of pending) {
       if (p.value === undefined) w.del(p.coll, p.key);
-      else if (large(p)) {
+      else if (!this.large(p.coll, p.value)) w.put(p.coll, p.key, p.value);
+      else if (inline) placed.push([p.value, w.put(p.coll, p.key, p.value)]);
+      else {
         const ref = refs[ri++];
         w.ref(p.coll, p.key, ref);
         // The committed tree points into the chunk file, not at the bytes the caller gave.
         tx.staged.writable(p.coll).set(p.key, ref);
-      } else w.put(p.coll, p.key, p.value);
+      }
     }
-    this.appendRecord(w.take(), sync);
+    const rec = this.appendRecord(w.take(), sync);
+    if (inline) {
+      this.held += largeBytes;
+      // (The tree holds these very buffers: tx.put stored them.)
+      if (!this.cipher.encrypted) for (const [v, at] of placed) this.where.set(v, { gen: rec.gen, offset: rec.offset + RECORD_HEADER + at });
+    }
     this.trees = tx.staged.trees;
     if (this.applied >= this.settings.checkpointBytes) this.checkpoint();
   }
@@ -419,9 +511,10 @@ class LogEngine implements Engine, ValueSource {
       this.checkpoint();
       return busy(openedElsewhere(others));
     }
-    // Every live value into chunk file N+1; the trees are rebuilt to point there.
+    // Every live value into chunk file N+1 (and those held inline, which checkpoint() would copy
+    // out anyway); the trees are rebuilt to point there.
     this.chunks.startFile(Math.max(0, ...old) + 1);
-    const trees = this.copyValues(this.trees, this.chunks);
+    const trees = this.moveValues(this.trees, this.chunks, (coll, v) => this.large(coll, v));
     this.chunks.sync();
     // The new index is checkpointed before anyone is asked about: see openers.ts.
     this.trees = trees;
@@ -439,33 +532,33 @@ class LogEngine implements Engine, ValueSource {
   }
 
   /**
-   * `trees` with every large value copied (appended, unsynced) into `out`, in batches of at most
-   * 256 values or 16 MiB: compaction and copyTo.
+   * `trees` with every value of a large collection that `which` picks copied (appended, unsynced) into `out` and
+   * referred to there, in batches of at most 256 values or 16 MiB: compaction and copyTo (every
+   * large value), a checkpoint (the large values held inline).
    */
-  private copyValues(trees: Trees, out: ChunkFiles): Trees {
-    const copied: Trees = new Map();
+  private moveValues(trees: Trees, out: ChunkFiles, which: (coll: string, v: Value) => boolean): Trees {
+    const staged = new Staged(trees);
     for (const [coll, t] of trees) {
-      const nt = newTree();
-      let batch: [Buffer, Ref][] = [];
+      if (!largeColl(coll)) continue;
+      let batch: [Buffer, Value][] = [];
       let batchBytes = 0;
       const flush = () => {
-        const refs = out.append(batch.map(([, r]) => this.load(r)), false);
+        const refs = out.append(batch.map(([, v]) => (isRef(v) ? this.load(v) : v)), false);
+        // Only the clone changes: `t`, which this loop walks, is some snapshot's and stays as it is.
+        const nt = staged.writable(coll);
         batch.forEach(([k], i) => nt.set(k, refs[i]));
         batch = [];
         batchBytes = 0;
       };
       for (const [k, v] of t.entries() as IterableIterator<[Buffer, Value]>) {
-        if (!isRef(v)) nt.set(k, v);
-        else {
-          batch.push([k, v]);
-          batchBytes += v.length;
-          if (batch.length >= 256 || batchBytes >= 16 * 1024 * 1024) flush();
-        }
+        if (!which(coll, v)) continue;
+        batch.push([k, v]);
+        batchBytes += v.length;
+        if (batch.length >= 256 || batchBytes >= 16 * 1024 * 1024) flush();
       }
       if (batch.length) flush();
-      copied.set(coll, nt);
     }
-    return copied;
+    return staged.trees;
   }
 
   private diskBytes(): number {
@@ -505,6 +598,8 @@ class LogEngine implements Engine, ValueSource {
         checkpoints_written: this.checkpoints,
         checkpoint_bytes: this.settings.checkpointBytes,
         inline_max: this.settings.inlineMax,
+        inline_tx_max: this.settings.inlineTxMax,
+        held_inline_bytes: this.held,
         encrypted: this.cipher.encrypted,
         no_sync: this.settings.noSync,
         read_only: this.readOnly,
@@ -588,7 +683,7 @@ class LogEngine implements Engine, ValueSource {
       const out = new ChunkFiles(path, this.cipher, this.settings.chunkFileBytes);
       let copied: Trees;
       try {
-        copied = this.copyValues(trees, out);
+        copied = this.moveValues(trees, out, (coll, v) => this.large(coll, v));
         out.sync();
       } finally {
         out.close();

@@ -45,7 +45,8 @@ export type Value = Buffer | Ref;
 export const isRef = (v: Value): v is Ref => !Buffer.isBuffer(v);
 
 export type Op =
-  | { op: typeof OP_PUT; coll: string; key: Buffer; value: Buffer }
+  /** `at`: where the value starts in the payload it was decoded from. */
+  | { op: typeof OP_PUT; coll: string; key: Buffer; value: Buffer; at?: number }
   | { op: typeof OP_REF; coll: string; key: Buffer; ref: Ref }
   | { op: typeof OP_DEL; coll: string; key: Buffer }
   | { op: typeof OP_SEAL; gen: number };
@@ -67,11 +68,14 @@ export class OpWriter {
     key.copy(b, o);
     return b;
   }
-  put(coll: string, key: Buffer, value: Buffer): void {
+  /** Returns where the value starts in the payload (take()'s buffer). */
+  put(coll: string, key: Buffer, value: Buffer): number {
     const h = this.head(OP_PUT, coll, key, 4);
     h.writeUInt32LE(value.length, h.length - 4);
     this.push(h);
+    const at = this.bytes;
     if (value.length > 0) this.push(value);
+    return at;
   }
   ref(coll: string, key: Buffer, r: Ref): void {
     const h = this.head(OP_REF, coll, key, 4 + 6 + 4 + 8);
@@ -135,7 +139,7 @@ export function decodeOps(p: Buffer): Op[] {
       const vl = p.readUInt32LE(o);
       o += 4;
       need(vl);
-      out.push({ op, coll, key, value: Buffer.from(p.subarray(o, o + vl)) });
+      out.push({ op, coll, key, value: Buffer.from(p.subarray(o, o + vl)), at: o });
       o += vl;
     } else {
       need(22);

@@ -9,6 +9,12 @@ export interface LogSettings {
   checkpointBytes: number;
   /** Values of large collections at least this long go to chunk files; shorter ones stay in the log. */
   inlineMax: number;
+  /**
+   * A transaction whose chunk-file values total at most this many bytes keeps them in its log
+   * record instead (one file written and flushed at commit, not two); the next checkpoint copies
+   * them out. 0: every such value goes to a chunk file at commit.
+   */
+  inlineTxMax: number;
   /** Start a new chunk file once the current one is this long. */
   chunkFileBytes: number;
   /** How long a writer waits for another process's lock before failing with EBUSY. */
@@ -24,6 +30,9 @@ export function readLogSettings(opts: OpenOptions): LogSettings {
     // Below a disk block, a value costs no more in the log than in a chunk file, and inline it
     // needs no second flush at commit; above it, the index would hold too much in memory.
     inlineMax: r.bytes('inline_max', 4096),
+    // One 64 KiB content chunk and its manifests (a small overwrite) fit with room to spare;
+    // much more would make each record a large write and fill the log towards a checkpoint fast.
+    inlineTxMax: r.bytes('inline_tx_max', 256 * 1024),
     chunkFileBytes: r.bytes('chunk_file_bytes', 1024 * 1024 * 1024),
     lockTimeoutMs: r.int('lock_timeout_ms', 60_000, 0),
   };
