@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { openEngine } from '../src/storage/engines.js';
+import { cutAtEveryByte, logFile } from './helpers/log-cuts.js';
 import type { Engine } from '../src/storage/contract.js';
 
 const k = (s: string) => Buffer.from(s);
@@ -38,7 +39,6 @@ async function dump(e: Engine): Promise<string[]> {
   });
 }
 
-const logFile = (store: string) => path.join(store, fs.readdirSync(store).filter((f) => f.startsWith('log-')).sort().pop()!);
 const chunkFiles = (store: string) => fs.readdirSync(store).filter((f) => f.startsWith('chunks-')).sort();
 const chunkBytes = (store: string) => chunkFiles(store).reduce((n, f) => n + fs.statSync(path.join(store, f)).size, 0);
 /** A value of `n` bytes that says what it is, so a scan of the files can find it. */
@@ -74,28 +74,7 @@ describe('log engine: values inline in log records', () => {
       assert.equal(chunkBytes(store), 0, 'no chunk file was written: the values are in the log');
       const end = fs.statSync(logFile(store)).size;
       assert.ok(end - start > 700, 'the last record holds both values');
-      for (let cut = start; cut <= end; cut++) {
-        const copy = path.join(dir, `cut-${cut}.log`);
-        fs.cpSync(store, copy, { recursive: true });
-        fs.truncateSync(logFile(copy), cut);
-        // no_sync: nothing here crashes, and hundreds of cuts with fsyncs each would be most of the time.
-        const c = await open(copy, false, { no_sync: true });
-        try {
-          assert.deepEqual(await dump(c), cut === end ? after : before, `log cut at byte ${cut} of ${start}..${end}`);
-          assert.deepEqual(await c.check(), [], `check after a cut at ${cut}`);
-          await c.write((tx) => tx.put('chunks', k('next'), marked('next', 300)));
-        } finally {
-          await c.close();
-        }
-        const again = await open(copy);
-        try {
-          const d = await dump(again);
-          assert.equal(d.length, (cut === end ? after : before).length + 1, `a write after the cut at ${cut} survives reopening`);
-        } finally {
-          await again.close();
-        }
-        fs.rmSync(copy, { recursive: true });
-      }
+      await cutAtEveryByte({ dir, store, start, end, before, after, open, dump, next: (tx) => tx.put('chunks', k('next'), marked('next', 300)) });
       // The store itself: a checkpoint keeps both records' values, and a reopen reads them from there.
       const re = await open(store);
       await re.compact();
