@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fuseDriver, fuseUnavailable, isMounted, mountVault, type MountedVault } from './helpers/mount.js';
+import { fuseDriver, fuseUnavailable, isMounted, leaveNoMount, mountVault, type MountedVault } from './helpers/mount.js';
 import { cliHome } from './helpers/cli.js';
 
 const why = fuseUnavailable();
@@ -255,7 +255,7 @@ describe('mount: lmdb, read-only and past views', { skip: why }, () => {
       assert.equal((await run(['unmount', dir])).code, 0);
       assert.equal((await run(['--vault', 'v', 'cat', '/f.txt'])).out, 'new');
     } finally {
-      if (isMounted(dir)) spawnSync('fusermount', ['-uz', dir]);
+      leaveNoMount(dir);
       rmSync(home, { recursive: true, force: true });
       rmSync(dir, { recursive: true, force: true });
     }
@@ -272,7 +272,7 @@ describe('mount: a killed mount process, and bad input', { skip: why }, () => {
     await run(['vault', 'create', 'v']);
   });
   after(() => {
-    for (const d of fs.readdirSync(base)) if (isMounted(join(base, d))) spawnSync('fusermount', ['-uz', join(base, d)]);
+    for (const d of fs.readdirSync(base)) leaveNoMount(join(base, d));
     rmSync(home, { recursive: true, force: true });
     rmSync(base, { recursive: true, force: true });
   });

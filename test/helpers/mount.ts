@@ -1,8 +1,7 @@
 // Mounting a vault with `avfs mount` for the tests, and knowing when it cannot be done here.
 // A failing test must never leave a mount behind (the next run would find a stale FUSE mount
 // point, and the background process would keep running), so unmount() falls back to a lazy
-// `fusermount -uz` when `avfs unmount` does not do the job.
-import { spawnSync } from 'node:child_process';
+// unmount (leaveNoMount) when `avfs unmount` does not do the job.
 import { mkdtempSync, rmSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,21 @@ import { storeRef } from './vaults.js';
 // What avfs mount itself checks (no /dev/fuse, no permission, no fusermount, no binding).
 export { fuseDriver, fuseUnavailable } from '../../src/mount/fuse.js';
 import type { FuseDriver } from '../../src/mount/fuse.js';
-import { kernelMounts } from '../../src/mount/table.js';
+import { detach as detachMount, kernelMounts } from '../../src/mount/table.js';
+
+/**
+ * Detach whatever is mounted on `dir` (lazily, as `avfs unmount` does for a stale mount: umount
+ * as root, fusermount otherwise). Returns why `dir` is still a mount point, or undefined.
+ */
+export function leaveNoMount(dir: string): string | undefined {
+  if (!isMounted(dir)) return undefined;
+  try {
+    detachMount(dir);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return isMounted(dir) ? `${dir} is still mounted after a lazy unmount` : undefined;
+}
 
 /** Whether `dir` is a mount point now (the kernel's own table). */
 export function isMounted(dir: string): boolean {
@@ -28,7 +41,7 @@ export interface MountedVault {
   run: (args: readonly string[], opts?: RunOptions) => Promise<RunResult>;
   /**
    * `avfs unmount DIR`, then removes the temp folders. If that fails or leaves the mount, it
-   * detaches the mount with `fusermount -uz`, cleans up, and then throws what avfs said.
+   * detaches the mount lazily (leaveNoMount), cleans up, and then throws what avfs said.
    */
   unmount(): Promise<void>;
 }
@@ -41,13 +54,7 @@ export async function mountVault(opts: { backend?: 'sqlite' | 'lmdb' | 'log' | '
   const run: MountedVault['run'] = opts.driver ? (args, o) => runHome(args, { ...o, env: { AVFS_MOUNT_DRIVER: opts.driver, ...o?.env } }) : runHome;
   const dir = mkdtempSync(join(tmpdir(), 'avfs-mount-'));
 
-  const detach = (): string | undefined => {
-    if (!isMounted(dir)) return undefined;
-    const r = spawnSync('umount', ['-i', '-l', dir], { encoding: 'utf8' });
-    if (!isMounted(dir)) return undefined;
-    const f = spawnSync('fusermount', ['-uz', dir], { encoding: 'utf8' });
-    return isMounted(dir) ? `umount -l / fusermount -uz ${dir} failed: ${r.stderr || f.stderr || f.error?.message}` : undefined;
-  };
+  const detach = (): string | undefined => leaveNoMount(dir);
   const removeFolders = (): void => {
     rmSync(home, { recursive: true, force: true });
     // Never recursive: if the mount is somehow still there, this must not walk into the vault.
@@ -85,7 +92,7 @@ export async function mountVault(opts: { backend?: 'sqlite' | 'lmdb' | 'log' | '
       removeFolders();
       if (detachFailure !== undefined) throw new Error(detachFailure);
       if (r.code !== 0) throw new Error(`avfs unmount ${dir}: exit ${r.code}: ${r.stderr}`);
-      if (stillMounted) throw new Error(`avfs unmount ${dir} exited 0 but left the mount (detached with fusermount -uz)`);
+      if (stillMounted) throw new Error(`avfs unmount ${dir} exited 0 but left the mount (detached lazily)`);
     },
   };
 }

@@ -223,9 +223,8 @@ export class KernelSession {
         const from = this.nodes.get(u64(b, IN_HEADER));
         const name = names(b, IN_HEADER + 8, len, 1)[0];
         const src = from && this.nodes.path(from);
-        const dest = this.nodes.childPath(node, name);
-        if (src === undefined || dest === undefined) return this.fail(h, ENOENT);
-        return void this.create(h, node, name, () => this.call('link', src, dest));
+        if (src === undefined) return this.fail(h, ENOENT);
+        return void this.create(h, node, name, (dest) => this.call('link', src, dest));
       }
       case Op.OPEN:
         return void this.open(h, node, path, b.readUInt32LE(IN_HEADER));

@@ -116,7 +116,8 @@ class LogEngine implements Engine, ValueSource {
   /**
    * Bytes of chunk-file values (large()) held in memory because they came inline in log records
    * (commit's inlineTxMax), counted as they arrive, never as they are overwritten: an upper bound.
-   * A checkpoint this process writes copies them out; one written elsewhere is reloaded (refresh).
+   * A checkpoint this process writes gives them a chunk-file place (keepInlineValues); after one
+   * written elsewhere, refresh reloads once this passes checkpoint_bytes.
    */
   private held = 0;
   /**
@@ -184,7 +185,7 @@ class LogEngine implements Engine, ValueSource {
       this.gen = gen;
       this.seq = ck.seq;
       this.applied = 0;
-      // A checkpoint holds no large value inline (startGeneration copies them out first).
+      // A checkpoint holds no large value inline (keepInlineValues gave each a chunk-file place first).
       this.held = 0;
       return staged.refEnds;
     }
@@ -260,9 +261,10 @@ class LogEngine implements Engine, ValueSource {
         this.logFd = undefined;
         this.gen = sealedTo;
         this.applied = 0;
-        // The checkpointer copied the inline values out to a chunk file; what we hold of them in
-        // memory would otherwise only grow, generation after generation, in a process that
-        // follows others' writes for long (a mount). Its checkpoint refers to the copies.
+        // The checkpointer gave the inline values a chunk-file place (keepInlineValues), and its
+        // checkpoint refers to them there. What we hold of them in memory would otherwise only
+        // grow, generation after generation, in a process that follows others' writes for long
+        // (a mount).
         if (this.held > this.settings.checkpointBytes && fs.existsSync(join(this.path, ckptName(sealedTo)))) {
           const ends = this.reload();
           if (refEnds) for (const [f, end] of ends) if (end > (refEnds.get(f) ?? 0)) refEnds.set(f, end);
@@ -434,7 +436,7 @@ class LogEngine implements Engine, ValueSource {
     const largeBytes = large.reduce((n, p) => n + p.value!.length, 0);
     // A few large values (a small overwrite: one content chunk, its manifests) ride in the record
     // itself, so the commit writes and flushes one file; the committed tree keeps them in memory
-    // until the next checkpoint copies them to a chunk file (startGeneration). More than that go
+    // until the next checkpoint gives them a chunk-file place (keepInlineValues). More than that go
     // to a chunk file first, flushed, so the record never refers to bytes that are not on disk.
     const inline = largeBytes <= this.settings.inlineTxMax;
     const refs = inline ? [] : this.chunks.append(large.map((p) => p.value!), sync);
