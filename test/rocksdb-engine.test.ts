@@ -98,6 +98,48 @@ describe('rocksdb engine', { skip: ROCKS_SKIP }, () => {
     await again.close();
   });
 
+  it('a big commit sends its chunks ahead and still lands whole: every value after a reopen, nothing from a failed one', async () => {
+    const p = join(dir, 'ahead.rocksdb');
+    const e = await openEngine('rocksdb', { path: p, create: true });
+    const values = new Map<string, Buffer>();
+    try {
+      // 12 MiB of chunks in one transaction (more than the 4 MiB a batch ahead holds), one of
+      // them written twice and one put then deleted, with other collections beside them.
+      await e.write(async (tx) => {
+        for (let i = 0; i < 48; i++) {
+          const v = randomBytes(256 * 1024);
+          values.set(`big${i}`, v);
+          await tx.put('chunks', k(`big${i}`), v);
+        }
+        const again = randomBytes(1000);
+        values.set('big7', again);
+        await tx.put('chunks', k('big7'), again);
+        await tx.put('chunks', k('gone'), randomBytes(300 * 1024));
+        await tx.del('chunks', k('gone'));
+        await tx.put('meta', k('named'), k('all'));
+      });
+      await assert.rejects(
+        e.write(async (tx) => {
+          for (let i = 0; i < 40; i++) await tx.put('chunks', k(`failed${i}`), randomBytes(256 * 1024));
+          throw new Error('changed my mind');
+        }),
+        /changed my mind/,
+      );
+    } finally {
+      await e.close();
+    }
+    const again = await openEngine('rocksdb', { path: p, create: false });
+    try {
+      for (const [key, v] of values) assert.ok((await again.read((tx) => tx.get('chunks', k(key))))?.equals(v), key);
+      assert.equal(await again.read((tx) => tx.has('chunks', k('gone'))), false);
+      assert.equal(await again.read((tx) => tx.count('chunks')), 48);
+      assert.equal((await again.read((tx) => tx.get('meta', k('named'))))?.toString(), 'all');
+      assert.deepEqual(await again.check(), []);
+    } finally {
+      await again.close();
+    }
+  });
+
   it('format 1 stores (directory entry values as they came) keep working; compaction makes them format 2', async () => {
     const p = join(dir, 'format1.rocksdb');
     const names = Array.from({ length: 300 }, (_, i) => `f${i}-é`);

@@ -13,12 +13,32 @@ import { fromRocks } from './errors.js';
 import { copyDatabase } from './copy.js';
 import { Holder, removeStaleCopies } from './handover.js';
 import { readFormat } from './format.js';
-import { collectionOf, FORMAT_KEY, FORMAT_VALUE, isTextKey, toTextValue } from './keys.js';
+import { collectionOf, FORMAT_KEY, FORMAT_VALUE, isTextKey, prefixOf, toTextValue } from './keys.js';
 import { readRocksSettings, type RocksSettings } from './settings.js';
 import { FORMAT, NOTIFY_FILE, WAITING_DIR, isDbFolder, isRocksStore, nextDb, readSignature, writeSignature } from './signature.js';
 import { LiveSource, RocksReadTx, RocksWriteTx } from './tx.js';
 
 const holders = new Map<string, Holder>();
+
+/** Unsynced batches of content chunks ahead of a big commit's last batch: about this many bytes each. */
+const AHEAD_BYTES = 4 << 20;
+const CHUNKS_PREFIX = prefixOf('chunks');
+
+/** A commit's new content chunks, when they come to more than one ahead batch; else none. */
+function aheadChunks(tx: RocksWriteTx): Set<{ key: Buffer; value?: Buffer }> {
+  const out = new Set<{ key: Buffer; value?: Buffer }>();
+  let bytes = 0;
+  for (const p of tx.pending.values()) {
+    if (p.value === undefined || !startsWith(p.key, CHUNKS_PREFIX)) continue;
+    out.add(p);
+    bytes += p.value.length;
+  }
+  return bytes > AHEAD_BYTES ? out : new Set();
+}
+
+function startsWith(k: Buffer, prefix: Buffer): boolean {
+  return k.length >= prefix.length && k.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
+}
 const ENC = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const;
 /** Written with sync by sync(): it makes every earlier unsynced commit durable with it. */
 const SYNC_KEY = Buffer.from('\0sync', 'latin1');
@@ -115,9 +135,35 @@ class RocksEngine implements Engine {
     // Reads running now keep the state they began with.
     for (const r of this.holder.unpinned) r.pin();
     this.holder.unpinned.clear();
+    // Content chunks of a big commit go ahead in unsynced batches of about AHEAD_BYTES (they are
+    // content-addressed and named by nothing until the last batch: a crash between leaves
+    // unreferenced chunks, which gc sweeps). One batch holding a 100 MiB file would grow its
+    // buffer by doubling, on fresh memory each time, and first touches of memory are what
+    // such a write spent most of its time on (issue 11's B.write).
+    const ahead = aheadChunks(tx);
+    if (ahead.size > 0) {
+      let batch = db._chainedBatch();
+      let bytes = 0;
+      try {
+        for (const p of ahead) {
+          batch._put(p.key, p.value!);
+          bytes += p.value!.length;
+          if (bytes >= AHEAD_BYTES) {
+            batch._writeSync({ sync: false });
+            batch._closeSync();
+            batch = db._chainedBatch();
+            bytes = 0;
+          }
+        }
+        if (bytes > 0) batch._writeSync({ sync: false });
+      } finally {
+        batch._closeSync();
+      }
+    }
     const batch = db._chainedBatch();
     try {
       for (const p of tx.pending.values()) {
+        if (ahead.has(p)) continue;
         if (p.value === undefined) batch._del(p.key);
         else batch._put(p.key, tx.text && isTextKey(p.key) ? toTextValue(p.value) : p.value);
       }
