@@ -6,7 +6,9 @@
 import { spawn } from 'node:child_process';
 
 const { startCluster } = await import('../dist/test/helpers/pg-cluster.js');
-const cluster = startCluster();
+// durable: the server's default fsync and synchronous commit, as a deployment runs it (the test
+// cluster turns them off; measured with that, postgres "durable" rows would be nothing of the sort).
+const cluster = startCluster({ durable: true });
 process.on('exit', () => cluster.stop());
 console.log(`# postgres cluster at ${cluster.url}`);
 // --probe: bench/tools/edit-probe.js (issue 12's ls and overwrite rows) instead of the benchmark.

@@ -21,8 +21,12 @@ function findBin(name: string): string | undefined {
   return undefined;
 }
 
-/** Start a cluster in a new temp folder (sockets only, no TCP); throws with the reason when it cannot. */
-export function startCluster(): PgCluster {
+/**
+ * Start a cluster in a new temp folder (sockets only, no TCP); throws with the reason when it
+ * cannot. `durable`: the server's own durability settings (fsync, synchronous commit, full page
+ * writes: what a real deployment runs), for the benchmark; the tests run without them.
+ */
+export function startCluster(opts: { durable?: boolean } = {}): PgCluster {
   const initdb = findBin('initdb');
   const pgCtl = findBin('pg_ctl');
   if (!initdb || !pgCtl) throw new Error('PostgreSQL server binaries (initdb, pg_ctl) not found');
@@ -51,8 +55,9 @@ export function startCluster(): PgCluster {
     run(initdb, ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C']);
     // fsync off: a test cluster dies with its run; max_connections: two test files at a time,
     // each with its pools, listeners and child processes.
-    const opts = `-k ${sock} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=64MB`;
-    run(pgCtl, ['-D', data, '-o', opts, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+    const fast = opts.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off';
+    const args = `-k ${sock} -c listen_addresses=''${fast} -c max_connections=300 -c shared_buffers=64MB`;
+    run(pgCtl, ['-D', data, '-o', args, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;
