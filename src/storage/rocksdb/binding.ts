@@ -43,6 +43,17 @@ export interface RocksDb {
 
 export type RocksDbClass = new (location: string) => RocksDb;
 
+/** One batch: filled by `fill`, written (fsynced with `sync`), and closed whatever happens. */
+export function writeBatch(db: RocksDb, sync: boolean, fill: (batch: RocksBatch) => void): void {
+  const batch = db._chainedBatch();
+  try {
+    fill(batch);
+    batch._writeSync({ sync });
+  } finally {
+    batch._closeSync();
+  }
+}
+
 const PACKAGE = '@nxtedition/rocksdb';
 let loaded: Promise<RocksDbClass> | undefined;
 

@@ -1,6 +1,6 @@
 // A logical copy of a database: compaction's fresh database, copyTo's fork, and the private
 // copy a long read moves to when another process needs the store (handover.ts).
-import { OPEN_OPTIONS, type RocksDb, type RocksDbClass } from './binding.js';
+import { OPEN_OPTIONS, writeBatch, type RocksDb, type RocksDbClass } from './binding.js';
 import { FORMAT_KEY, FORMAT_VALUE, isTextKey, toTextValue } from './keys.js';
 
 const ENC = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const;
@@ -19,20 +19,16 @@ export async function copyDatabase(Rocks: RocksDbClass, src: RocksDb, dest: stri
     try {
       for (;;) {
         const { rows, finished } = it._nextvSync(1000, ENC);
-        const batch = out._chainedBatch();
-        try {
+        const last = finished || rows.length === 0;
+        writeBatch(out, last, (batch) => {
           for (let i = 0; i < rows.length; i += 2) {
             const k = rows[i]!;
             const v = rows[i + 1] ?? Buffer.alloc(0);
             batch._put(k, upgrade && isTextKey(k) ? toTextValue(v) : v);
           }
-          const last = finished || rows.length === 0;
           if (last && upgrade) batch._put(FORMAT_KEY, FORMAT_VALUE);
-          batch._writeSync({ sync: last });
-        } finally {
-          batch._closeSync();
-        }
-        if (finished || rows.length === 0) break;
+        });
+        if (last) break;
       }
     } finally {
       it._closeSync();

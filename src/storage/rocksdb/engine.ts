@@ -8,37 +8,42 @@ import { dirname, join } from 'node:path';
 import { vfsError } from '../../errors.js';
 import type { Collection, CompactStats, Engine, EngineStats, OpenOptions, ReadTx, WriteTx } from '../contract.js';
 import { COLLECTION_NAMES } from '../contract.js';
-import { OPEN_OPTIONS, loadRocks, type RocksDb, type RocksDbClass } from './binding.js';
+import { OPEN_OPTIONS, loadRocks, writeBatch, type RocksDb, type RocksDbClass } from './binding.js';
 import { fromRocks } from './errors.js';
 import { copyDatabase } from './copy.js';
 import { Holder, removeStaleCopies } from './handover.js';
 import { readFormat } from './format.js';
-import { collectionOf, FORMAT_KEY, FORMAT_VALUE, isTextKey, prefixOf, toTextValue } from './keys.js';
+import { collectionOf, FORMAT_KEY, FORMAT_VALUE, inCollection, isTextKey, toTextValue } from './keys.js';
 import { readRocksSettings, type RocksSettings } from './settings.js';
 import { FORMAT, NOTIFY_FILE, WAITING_DIR, isDbFolder, isRocksStore, nextDb, readSignature, writeSignature } from './signature.js';
-import { LiveSource, RocksReadTx, RocksWriteTx } from './tx.js';
+import { LiveSource, RocksReadTx, RocksWriteTx, type Pending } from './tx.js';
 
 const holders = new Map<string, Holder>();
 
 /** Unsynced batches of content chunks ahead of a big commit's last batch: about this many bytes each. */
 const AHEAD_BYTES = 4 << 20;
-const CHUNKS_PREFIX = prefixOf('chunks');
 
-/** A commit's new content chunks, when they come to more than one ahead batch; else none. */
-function aheadChunks(tx: RocksWriteTx): Set<{ key: Buffer; value?: Buffer }> {
-  const out = new Set<{ key: Buffer; value?: Buffer }>();
+/**
+ * A commit's new content chunks in groups of about AHEAD_BYTES, when they come to more than
+ * one group; else none.
+ */
+function aheadChunks(tx: RocksWriteTx): Pending[][] {
+  const groups: Pending[][] = [[]];
   let bytes = 0;
+  let total = 0;
   for (const p of tx.pending.values()) {
-    if (p.value === undefined || !startsWith(p.key, CHUNKS_PREFIX)) continue;
-    out.add(p);
+    if (p.value === undefined || !inCollection(p.key, 'chunks')) continue;
+    if (bytes >= AHEAD_BYTES) {
+      groups.push([]);
+      bytes = 0;
+    }
+    groups[groups.length - 1]!.push(p);
     bytes += p.value.length;
+    total += p.value.length;
   }
-  return bytes > AHEAD_BYTES ? out : new Set();
+  return total > AHEAD_BYTES ? groups : [];
 }
 
-function startsWith(k: Buffer, prefix: Buffer): boolean {
-  return k.length >= prefix.length && k.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
-}
 const ENC = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const;
 /** Written with sync by sync(): it makes every earlier unsynced commit durable with it. */
 const SYNC_KEY = Buffer.from('\0sync', 'latin1');
@@ -141,36 +146,15 @@ class RocksEngine implements Engine {
     // buffer by doubling, on fresh memory each time, and first touches of memory are what
     // such a write spent most of its time on (issue 11's B.write).
     const ahead = aheadChunks(tx);
-    if (ahead.size > 0) {
-      let batch = db._chainedBatch();
-      let bytes = 0;
-      try {
-        for (const p of ahead) {
-          batch._put(p.key, p.value!);
-          bytes += p.value!.length;
-          if (bytes >= AHEAD_BYTES) {
-            batch._writeSync({ sync: false });
-            batch._closeSync();
-            batch = db._chainedBatch();
-            bytes = 0;
-          }
-        }
-        if (bytes > 0) batch._writeSync({ sync: false });
-      } finally {
-        batch._closeSync();
-      }
-    }
-    const batch = db._chainedBatch();
-    try {
+    for (const group of ahead) writeBatch(db, false, (b) => group.forEach((p) => b._put(p.key, p.value!)));
+    const sent = new Set(ahead.flat());
+    writeBatch(db, !this.settings.noSync, (b) => {
       for (const p of tx.pending.values()) {
-        if (ahead.has(p)) continue;
-        if (p.value === undefined) batch._del(p.key);
-        else batch._put(p.key, tx.text && isTextKey(p.key) ? toTextValue(p.value) : p.value);
+        if (sent.has(p)) continue;
+        if (p.value === undefined) b._del(p.key);
+        else b._put(p.key, tx.text && isTextKey(p.key) ? toTextValue(p.value) : p.value);
       }
-      batch._writeSync({ sync: !this.settings.noSync });
-    } finally {
-      batch._closeSync();
-    }
+    });
   }
 
   async sync(): Promise<void> {
@@ -179,13 +163,7 @@ class RocksEngine implements Engine {
     await this.holder.writes.run(async () => {
       const db = await this.enter();
       try {
-        const batch = db._chainedBatch();
-        try {
-          batch._put(SYNC_KEY, Buffer.alloc(0));
-          batch._writeSync({ sync: true });
-        } finally {
-          batch._closeSync();
-        }
+        writeBatch(db, true, (b) => b._put(SYNC_KEY, Buffer.alloc(0)));
       } catch (e) {
         throw fromRocks(e, this.path);
       } finally {
@@ -350,13 +328,7 @@ async function createStore(Rocks: RocksDbClass, path: string): Promise<void> {
   const db = new Rocks(join(path, 'db-1'));
   await db.open({ ...OPEN_OPTIONS, createIfMissing: true });
   try {
-    const batch = db._chainedBatch();
-    try {
-      batch._put(FORMAT_KEY, FORMAT_VALUE);
-      batch._writeSync({ sync: true });
-    } finally {
-      batch._closeSync();
-    }
+    writeBatch(db, true, (b) => b._put(FORMAT_KEY, FORMAT_VALUE));
   } finally {
     await db.close();
   }

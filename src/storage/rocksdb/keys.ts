@@ -43,7 +43,12 @@ export function fromTextValue(v: Buffer): Buffer {
 
 /** True for a stored key of TEXT_COLLECTION. */
 export function isTextKey(k: Buffer): boolean {
-  const p = prefixOf(TEXT_COLLECTION);
+  return inCollection(k, TEXT_COLLECTION);
+}
+
+/** True for a stored key of `coll` (it starts with the collection's prefix). */
+export function inCollection(k: Buffer, coll: Collection): boolean {
+  const p = prefixOf(coll);
   return k.length >= p.length && k.compare(p, 0, p.length, 0, p.length) === 0;
 }
 

@@ -229,7 +229,7 @@ export class RocksReadTx implements ReadTx {
   }
 }
 
-interface Pending {
+export interface Pending {
   key: Buffer;
   /** undefined: deleted. */
   value: Buffer | undefined;
