@@ -96,6 +96,8 @@ export interface ReadTx {
    * twice). Callers go through getMany() below, which falls back to get() one by one.
    */
   getMany?(coll: Collection, keys: readonly Bytes[]): Promise<(Buffer | undefined)[]>;
+  /** Optional, as getMany: whether each key is there, in one round trip (a big write asks this of every chunk). */
+  hasMany?(coll: Collection, keys: readonly Bytes[]): Promise<boolean[]>;
   /** The engine's own full-text index (present exactly when supports.fullText). */
   readonly fullText?: FullTextRead;
 }
@@ -105,6 +107,14 @@ export async function getMany(tx: ReadTx, coll: Collection, keys: readonly Bytes
   if (tx.getMany) return tx.getMany(coll, keys);
   const out: (Buffer | undefined)[] = [];
   for (const k of keys) out.push(await tx.get(coll, k));
+  return out;
+}
+
+/** ReadTx.hasMany where the engine has it, else has() for each key in turn. */
+export async function hasMany(tx: ReadTx, coll: Collection, keys: readonly Bytes[]): Promise<boolean[]> {
+  if (tx.hasMany) return tx.hasMany(coll, keys);
+  const out: boolean[] = [];
+  for (const k of keys) out.push(await tx.has(coll, k));
   return out;
 }
 
@@ -120,10 +130,28 @@ export interface TextEntries {
 }
 
 export interface WriteTx extends ReadTx {
+  /**
+   * The engine may hold `value` itself (not a copy) until the transaction ends, so a caller does
+   * not change a value it put before then (as with node:fs, whose writes do not copy either).
+   * An engine that keeps values past the transaction copies them. Copying every value up front
+   * cost a big write a third of its time here: fresh memory is slow to touch (docs/engines.md).
+   */
   put(coll: Collection, key: Bytes, value: Bytes): Promise<void>;
+  /**
+   * Optional, for content-addressed collections (chunks, manifests: a key's value never
+   * changes): put unless the key is there. Callers go through putNew() below (has(), then
+   * put()); postgres sends it as an insert that skips a key it finds, saving has()'s round trip.
+   */
+  putNew?(coll: Collection, key: Bytes, value: Bytes): Promise<void>;
   del(coll: Collection, key: Bytes): Promise<void>;
   /** The engine's own full-text index (present exactly when supports.fullText). */
   readonly fullText?: FullTextWrite;
+}
+
+/** WriteTx.putNew where the engine has it, else has() and put(). */
+export async function putNew(tx: WriteTx, coll: Collection, key: Bytes, value: Bytes): Promise<void> {
+  if (tx.putNew) return tx.putNew(coll, key, value);
+  if (!(await tx.has(coll, key))) await tx.put(coll, key, value);
 }
 
 /**

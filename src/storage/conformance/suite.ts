@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { isVfsError } from '../../errors.js';
 import type { Collection, Engine, EngineKind, RangeOptions, ReadTx, WriteTx } from '../contract.js';
-import { COLLECTION_NAMES, MAX_KEY_BYTES, getMany, rangeTexts, scan } from '../contract.js';
+import { COLLECTION_NAMES, MAX_KEY_BYTES, getMany, hasMany, putNew, rangeTexts, scan } from '../contract.js';
 import {
   BIG_WRITES_SCRIPT,
   COUNTER_SCRIPT,
@@ -326,6 +326,89 @@ export function storageSuite(name: string, factory: StorageFactory): void {
           const got = await getMany(tx, 'chunks', [b(1), b(3), b(2, 0)]);
           assert.deepEqual(got.map((v) => v?.toString('hex')), [undefined, '33', '20'], 'and so does the next read');
         });
+      }));
+
+    it('asks for many keys at once (hasMany) exactly as has() one by one, in reads and in writes', () =>
+      withStore(async (e) => {
+        await e.write(async (tx) => {
+          await tx.put('chunks', b(1), b(1));
+          await tx.put('chunks', b(2), Buffer.alloc(0));
+          await tx.put('meta', b(3), b(3));
+        });
+        const asked = [b(3), b(1), b(2), b(1), Buffer.alloc(0), Buffer.alloc(MAX_KEY_BYTES + 1, 1), b(4)];
+        const want = [false, true, true, true, false, false, false];
+        await e.read(async (tx) => {
+          assert.deepEqual(await hasMany(tx, 'chunks', asked), want);
+          assert.deepEqual(await hasMany(tx, 'chunks', asked), want, 'asked again');
+          assert.deepEqual(await hasMany(tx, 'chunks', []), []);
+        });
+        await e.write(async (tx) => {
+          await tx.del('chunks', b(1));
+          await tx.put('chunks', b(4), b(4));
+          assert.deepEqual(await hasMany(tx, 'chunks', [b(1), b(2), b(4)]), [false, true, true], 'a write sees its own changes');
+        });
+        await e.read(async (tx) => assert.deepEqual(await hasMany(tx, 'chunks', [b(1), b(2), b(4)]), [false, true, true]));
+      }));
+
+    it('puts a key unless it is there (putNew, for content-addressed values)', () =>
+      withStore(async (e) => {
+        const v = (n: number, size = 10) => Buffer.alloc(size, n);
+        await e.write(async (tx) => {
+          await tx.put('chunks', b(1), v(1));
+          await tx.put('chunks', b(2), v(2));
+        });
+        await e.write(async (tx) => {
+          await putNew(tx, 'chunks', b(1), v(1)); // there: left as it is
+          await putNew(tx, 'chunks', b(3), v(3, 70_000)); // not there
+          await tx.del('chunks', b(2));
+          await putNew(tx, 'chunks', b(2), v(2)); // deleted by this transaction: put again
+          await tx.put('chunks', b(4), v(4));
+          await putNew(tx, 'chunks', b(4), v(4)); // put by this transaction
+          await putNew(tx, 'chunks', b(5), v(5));
+          await putNew(tx, 'chunks', b(5), v(5)); // twice
+          for (const n of [1, 2, 3, 4, 5]) assert.equal(hex((await tx.get('chunks', b(n)))!), hex(v(n, n === 3 ? 70_000 : 10)), `in the write, key ${n}`);
+        });
+        await e.read(async (tx) => {
+          const got = await tx.range('chunks');
+          assert.deepEqual(got.map((x) => hex(x.key)), [1, 2, 3, 4, 5].map((n) => hex(b(n))));
+          assert.ok(got[2].value.equals(v(3, 70_000)));
+          assert.equal(await tx.count('chunks'), 5);
+        });
+        await assert.rejects(e.write((tx) => putNew(tx, 'chunks', Buffer.alloc(0), v(1))), 'an empty key is refused as put() refuses it');
+        await assert.rejects(
+          e.write(async (tx) => {
+            await putNew(tx, 'chunks', b(6), v(6));
+            throw new Error('changed my mind');
+          }),
+          /changed my mind/,
+        );
+        assert.equal(await e.read((tx) => tx.has('chunks', b(6))), false, 'a failed transaction stores nothing');
+      }));
+
+    it('keeps what was committed when the writer changes its buffers afterwards (put holds them only until the commit)', () =>
+      withStore(async (e) => {
+        const sizes = [10, 3_000, 70_000, 300_000];
+        const values = sizes.map((n, i) => Buffer.alloc(n, i + 1));
+        const views = sizes.map((n, i) => new Uint8Array(Buffer.alloc(n + 8, 0x40 + i).buffer, 8, n)); // Uint8Arrays at an offset
+        await e.write(async (tx) => {
+          for (let i = 0; i < sizes.length; i++) {
+            await tx.put('chunks', b(1, i), values[i]);
+            await tx.put('manifests', b(2, i), views[i]);
+            await putNew(tx, 'meta', b(3, i), values[i]);
+          }
+        });
+        for (const x of [...values, ...views]) x.fill(0xff);
+        const check = async (what: string) =>
+          e.read(async (tx) => {
+            for (let i = 0; i < sizes.length; i++) {
+              assert.ok((await tx.get('chunks', b(1, i)))!.equals(Buffer.alloc(sizes[i], i + 1)), `${what}: put ${sizes[i]} bytes`);
+              assert.ok((await tx.get('manifests', b(2, i)))!.equals(Buffer.alloc(sizes[i], 0x40 + i)), `${what}: put of a Uint8Array view, ${sizes[i]} bytes`);
+              assert.ok((await tx.get('meta', b(3, i)))!.equals(Buffer.alloc(sizes[i], i + 1)), `${what}: putNew ${sizes[i]} bytes`);
+              assert.ok((await getMany(tx, 'chunks', [b(1, i)]))[0]!.equals(Buffer.alloc(sizes[i], i + 1)), `${what}: getMany ${sizes[i]} bytes`);
+            }
+          });
+        await check('read at once');
+        await check('read again');
       }));
 
     it('returns nothing for empty ranges', () =>

@@ -443,11 +443,20 @@ class LogEngine implements Engine, ValueSource {
     const w = new OpWriter();
     let ri = 0;
     const placed: [Buffer, number][] = [];
+    // Values the committed tree keeps in memory are copied into it: tx.put held the caller's
+    // buffers, which are the caller's again once the commit returns (WriteTx.put).
+    const kept = (p: (typeof pending)[number]): Buffer => {
+      const v = Buffer.from(p.value!);
+      tx.staged.writable(p.coll).set(p.key, v);
+      return v;
+    };
     for (const p of pending) {
       if (p.value === undefined) w.del(p.coll, p.key);
-      else if (!this.large(p.coll, p.value)) w.put(p.coll, p.key, p.value);
-      else if (inline) placed.push([p.value, w.put(p.coll, p.key, p.value)]);
-      else {
+      else if (!this.large(p.coll, p.value)) w.put(p.coll, p.key, kept(p));
+      else if (inline) {
+        const v = kept(p);
+        placed.push([v, w.put(p.coll, p.key, v)]);
+      } else {
         const ref = refs[ri++];
         w.ref(p.coll, p.key, ref);
         // The committed tree points into the chunk file, not at the bytes the caller gave.
@@ -457,7 +466,7 @@ class LogEngine implements Engine, ValueSource {
     const rec = this.appendRecord(w.take(), sync);
     if (inline) {
       this.held += largeBytes;
-      // (The tree holds these very buffers: tx.put stored them.)
+      // (The tree holds these very buffers: kept() put them there.)
       if (!this.cipher.encrypted) for (const [v, at] of placed) this.where.set(v, { gen: rec.gen, offset: rec.offset + RECORD_HEADER + at });
     }
     this.trees = tx.staged.trees;

@@ -3,6 +3,7 @@
 // delete per key, which becomes the transaction's one log record at commit.
 import type { Bytes, Collection, Entry, RangeOptions, ReadTx, TextEntries, TextRangeOptions, WriteTx } from '../contract.js';
 import { COLLECTION_NAMES, checkKey, prefixEnd } from '../contract.js';
+import { toBuffer } from '../bytes.js';
 import { isRef, type Value } from './format.js';
 import { Staged, rangeOf, type Trees } from './index.js';
 
@@ -95,7 +96,8 @@ export class LogWriteTx extends LogReadTx implements WriteTx {
     known(coll);
     checkKey(key);
     const k = Buffer.from(key);
-    const v = Buffer.from(value);
+    // Held, not copied (WriteTx.put): the commit copies what the committed tree keeps.
+    const v = toBuffer(value);
     this.staged.writable(coll).set(k, v);
     this.pending.set(`${coll}\0${k.toString('latin1')}`, { coll, key: k, value: v });
   }

@@ -8,6 +8,7 @@
 import type { Bytes, Collection, Entry, RangeOptions, ReadTx, TextEntries, TextRangeOptions, WriteTx } from '../contract.js';
 import { checkKey, emptyBounds, prefixEnd, rangeTextsByRange, toBounds } from '../contract.js';
 import type { RocksDb, RocksIterator } from './binding.js';
+import { toBuffer } from '../bytes.js';
 import { dbBounds, dbKey, fromTextValue, prefixOf, TEXT_COLLECTION, type DbBounds } from './keys.js';
 import BTreeModule from 'sorted-btree';
 
@@ -244,7 +245,8 @@ export class RocksWriteTx extends RocksReadTx implements WriteTx {
   async put(coll: Collection, key: Bytes, value: Bytes): Promise<void> {
     this.live();
     checkKey(key);
-    this.change(dbKey(coll, key), Buffer.from(value));
+    // Held, not copied, until the batch copies it at commit (WriteTx.put).
+    this.change(dbKey(coll, key), toBuffer(value));
   }
   async del(coll: Collection, key: Bytes): Promise<void> {
     this.live();
