@@ -20,7 +20,7 @@
 // put of a hash that is already there is skipped.
 import { createRequire } from 'node:module';
 import { vfsError } from '../errors.js';
-import { getMany, type ReadTx, type WriteTx } from '../storage/contract.js';
+import { getMany, hasMany, putNew, type ReadTx, type WriteTx } from '../storage/contract.js';
 
 export const HASH_BYTES = 32;
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
@@ -49,13 +49,13 @@ const short = (h: Buffer | string) => (typeof h === 'string' ? h : h.toString('h
 
 async function putChunk(tx: WriteTx, data: Buffer): Promise<Buffer> {
   const h = sha256(data);
-  if (!(await tx.has('chunks', h))) await tx.put('chunks', h, data);
+  await putNew(tx, 'chunks', h, data);
   return h;
 }
 
 async function putManifestBytes(tx: WriteTx, m: Buffer): Promise<Buffer> {
   const h = sha256(m);
-  if (!(await tx.has('manifests', h))) await tx.put('manifests', h, m);
+  await putNew(tx, 'manifests', h, m);
   return h;
 }
 
@@ -103,10 +103,29 @@ async function putRoot(tx: WriteTx, leaves: Buffer[]): Promise<Buffer> {
   return putManifestBytes(tx, Buffer.concat([head, ...leaves]));
 }
 
-/** Store chunks (each at most one chunk size long) and return their hashes, in order. */
+/** Chunks asked about at once: a round trip each on postgres (ReadTx.hasMany), 16 MiB of 64 KiB chunks. */
+const HAS_GROUP = 256;
+
+/**
+ * Store chunks (each at most one chunk size long) and return their hashes, in order. Which are
+ * already stored is asked a group at a time (one statement on postgres instead of one per
+ * chunk: a 100 MiB write made 1,600 round trips); a chunk that comes twice is put once.
+ */
 export async function putChunks(tx: WriteTx, chunks: Buffer[]): Promise<Buffer[]> {
+  if (chunks.length === 1) return [await putChunk(tx, chunks[0])];
   const out: Buffer[] = [];
-  for (const c of chunks) out.push(await putChunk(tx, c));
+  const put = new Set<string>();
+  for (let from = 0; from < chunks.length; from += HAS_GROUP) {
+    const group = chunks.slice(from, from + HAS_GROUP);
+    const hashes = group.map((c) => sha256(c));
+    const stored = await hasMany(tx, 'chunks', hashes);
+    for (let i = 0; i < group.length; i++) {
+      const id = hashes[i].toString('latin1');
+      if (!stored[i] && !put.has(id)) await tx.put('chunks', hashes[i], group[i]);
+      put.add(id);
+      out.push(hashes[i]);
+    }
+  }
   return out;
 }
 
@@ -124,11 +143,9 @@ export async function contentFromChunks(tx: WriteTx, hashes: Buffer[], size: num
 export async function putContent(tx: WriteTx, data: Buffer, chunkSize: number): Promise<ContentRef> {
   if (data.length === 0) return { hash: EMPTY_HASH, size: 0 };
   if (data.length <= chunkSize) return { hash: (await putChunk(tx, data)).toString('hex'), size: data.length };
-  const hashes: Buffer[] = [];
-  for (let off = 0; off < data.length; off += chunkSize) {
-    hashes.push(await putChunk(tx, data.subarray(off, off + chunkSize)));
-  }
-  return { hash: await putManifest(tx, hashes), size: data.length };
+  const pieces: Buffer[] = [];
+  for (let off = 0; off < data.length; off += chunkSize) pieces.push(data.subarray(off, off + chunkSize));
+  return { hash: await putManifest(tx, await putChunks(tx, pieces)), size: data.length };
 }
 
 /**

@@ -17,6 +17,9 @@
 import type { Bounds, Entry } from '../contract.js';
 
 export type Cached = Buffer | null;
+
+/** Written values up to this size are copied into the cache at commit; bigger ones are not kept. */
+const KEEP_WRITTEN_BYTES = 16 * 1024;
 type Held = Cached | Entry[] | number;
 
 /** Parse a stamp's sequence number; NaN for anything that is not ours (then nothing is cached). */
@@ -112,7 +115,14 @@ export class EntryCache {
       for (const id of this.ranges.get(coll) ?? []) this.remove(id);
       this.ranges.delete(coll);
     }
-    for (const [id, v] of changes) this.set(id, v);
+    // The values are the writers' own buffers (WriteTx.put does not copy): the cache keeps a
+    // copy of the small ones and forgets the big ones (a file's chunks), which copying would
+    // cost as much as the commit saved and which a big write would evict anyway.
+    for (const [id, v] of changes) {
+      if (v === null) this.set(id, null);
+      else if (v.length <= KEEP_WRITTEN_BYTES) this.set(id, Buffer.from(v));
+      else this.remove(id);
+    }
   }
 
   /** Forget everything (a commit whose outcome is unknown). */

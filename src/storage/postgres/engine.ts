@@ -21,7 +21,7 @@ import { acquirePool, releasePool } from './pool.js';
 import { EntryCache } from './cache.js';
 import { createSchema, getStamp, ident, inspect, judge, names, nextStamp, setStamp, STORE_FORMAT, upgradeSchema, type Names } from './schema.js';
 import { readPgSettings, type PgSettings } from './settings.js';
-import { PgReadTx, PgWriteTx, type Session } from './tx.js';
+import { INLINE_BYTES, PgReadTx, PgWriteTx, type Session } from './tx.js';
 import { parsePgUrl, type PgLocator } from './url.js';
 
 export class PgEngine implements Engine {
@@ -120,20 +120,21 @@ export class PgEngine implements Engine {
       let result: T;
       try {
         result = await fn(tx);
-        await tx.flush();
+        await tx.flush(undefined, INLINE_BYTES); // what is left goes in the commit's statement
       } catch (e) {
         tx.finished = true;
         if (!(await this.rollback(c))) throw fromPg(e, this.loc.display);
         throw new CallerError(e);
       }
       tx.finished = true;
-      if (!tx.wrote) {
+      const changes = tx.inlineFlush();
+      if (!tx.wrote && changes === '') {
         await this.sql(c, 'COMMIT');
         return result;
       }
       const to = nextStamp(from);
       try {
-        await this.sql(c, `${setStamp(this.n, to)}; NOTIFY ${this.n.channel}; COMMIT`);
+        await this.sql(c, `${changes}${setStamp(this.n, to)}; NOTIFY ${this.n.channel}; COMMIT`);
       } catch (e) {
         this.cache.drop(); // committed or not: unknown
         throw e;
