@@ -233,8 +233,11 @@ export class FileOps {
     const GROUP = 64; // chunks per transaction: 4 MiB at the default chunk size
     const hashes: Buffer[] = [];
     let group: Buffer[] = [];
-    let pending: Buffer[] = [];
-    let pendingLen = 0;
+    // Input is copied into chunk-sized buffers as it arrives (one copy, as Buffer.concat made):
+    // a source may hand the same buffer again with new bytes (a read loop into one buffer), so
+    // nothing of a piece is kept past the next pull.
+    let stage = Buffer.allocUnsafe(chunkSize);
+    let staged = 0;
     let size = 0;
     // Chunks stored before the last transaction are referenced by nothing yet: a marker tells
     // gc to leave chunks alone until this write ends (src/content/pending.ts).
@@ -251,17 +254,18 @@ export class FileOps {
         const buf = toBuffer(piece);
         size += buf.length;
         if (size > limit) throw vfsError('EFBIG', p, `file of at least ${size} bytes is over the vault's limit max_file_size_mb=${limitMb}`);
-        pending.push(buf);
-        pendingLen += buf.length;
-        if (pendingLen < chunkSize) continue;
-        const all = Buffer.concat(pending);
-        let off = 0;
-        for (; all.length - off >= chunkSize; off += chunkSize) group.push(all.subarray(off, off + chunkSize));
-        pending = off < all.length ? [all.subarray(off)] : [];
-        pendingLen = all.length - off;
-        if (group.length >= GROUP) await store();
+        for (let off = 0; off < buf.length; ) {
+          const n = buf.copy(stage, staged, off);
+          off += n;
+          staged += n;
+          if (staged < chunkSize) continue;
+          group.push(stage);
+          stage = Buffer.allocUnsafe(chunkSize);
+          staged = 0;
+          if (group.length >= GROUP) await store();
+        }
       }
-      if (pendingLen > 0) group.push(Buffer.concat(pending));
+      if (staged > 0) group.push(stage.subarray(0, staged));
       return await this.runner.write(
         async (s) => {
           if (group.length > 0) hashes.push(...(await putChunks(s.tx, group)));
