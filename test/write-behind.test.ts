@@ -95,6 +95,44 @@ for (const kind of ENGINES) {
       assert.ok((await v.readFile('/big.bin')).equals(data));
     });
 
+    test('one batch remembers names and paths, and forgets them when the tree changes under it', async () => {
+      // All of this runs in one transaction (nothing flushes in between), where the scope keeps
+      // the entries it looked up (missing ones too) and the paths of open files' inodes.
+      const v = await vaults.fresh();
+      const { runner, ops } = batched(v);
+      const open = ops.openFiles();
+      await assert.rejects(ops.stat('/d/f.txt'), { code: 'ENOENT' }); // a missing name, remembered
+      await ops.mkdir('/d');
+      const f = await open.open('/d/f.txt', { create: true, write: true });
+      assert.equal((await ops.stat('/d/f.txt')).size, 0); // ...and found once made
+      await f.write(0, Buffer.from('first'));
+      await f.commit(); // its path found (and kept) by inode
+      await ops.rename('/d', '/e'); // the folder moves: the kept path is stale
+      await f.write(0, Buffer.from('again'));
+      await f.commit();
+      assert.equal(await ops.readText('/e/f.txt'), 'again');
+      await assert.rejects(ops.stat('/d/f.txt'), { code: 'ENOENT' });
+      await ops.mkdir('/d'); // the old name comes back as a new folder
+      await ops.writeFile('/d/f.txt', 'new file');
+      await ops.rename('/e/f.txt', '/d/g.txt'); // the open file moves into it
+      await f.write(5, Buffer.from('!'));
+      await f.commit();
+      await open.close(f);
+      await ops.rm('/e', { recursive: true });
+      await assert.rejects(ops.readdir('/e'), { code: 'ENOENT' });
+      await ops.mkdir('/e');
+      assert.deepEqual(await ops.readdir('/e'), []);
+      await runner.flush();
+      assert.equal(await v.readText('/d/g.txt'), 'again!');
+      assert.equal(await v.readText('/d/f.txt'), 'new file');
+      assert.deepEqual((await v.readdir('/d')).map((e) => e.name), ['f.txt', 'g.txt']);
+      assert.deepEqual((await v.check()).problems, []);
+      // The file kept its history through both moves: each commit a version, as written.
+      const versions = (await v.history('/d/g.txt')).flatMap((h) => ('version' in h ? [h.version] : []));
+      const texts = await Promise.all(versions.map(async (n) => (await v.readVersion('/d/g.txt', n)).data.toString()));
+      assert.deepEqual(texts, ['again!', 'again', 'first', '']);
+    });
+
     test('full-text indexing left to the next search: found, and vault check holds before it', async () => {
       const v = await vaults.fresh();
       await v.writeFile('/before.txt', 'an early zebra');

@@ -8,7 +8,6 @@ import { decodeJson, direntPrefix, parseDirent, ROOT_INO, u64, type FileType, ty
 import { checkTarget, lookup, resolve, resolveDir, type Found, type Lookup } from './resolve.js';
 import type { ReadScope, WriteScope } from './scope.js';
 import { copyAttrs, dropAttrs } from '../tags/rows.js';
-import { InodePaths } from './parents.js';
 
 export const DEFAULT_FILE_MODE = 0o644;
 export const DEFAULT_DIR_MODE = 0o755;
@@ -219,7 +218,7 @@ async function setFileContent(
 /** An inode and its current path, by number (an open file's); ENOENT once it left the tree. */
 export async function inodeAt(s: ReadScope, ino: number): Promise<{ node: Inode; path: string }> {
   const node = await s.inode(ino);
-  const path = node ? await new InodePaths(s.tx).of(ino) : undefined;
+  const path = node ? await s.pathOf(ino) : undefined;
   if (!node || path === undefined) throw vfsError('ENOENT', undefined, `inode ${ino} is no longer in the tree (removed while open)`);
   return { node, path };
 }

@@ -10,6 +10,7 @@ import type { Engine, ReadTx, WriteTx } from '../storage/contract.js';
 import { rangeTexts, scan } from '../storage/contract.js';
 import { vfsError } from '../errors.js';
 import { readVaultConfig, type VaultConfig } from './vault-config.js';
+import { InodePaths } from './parents.js';
 import { autoPrune } from './retention.js';
 import { contentChanged } from './indexing.js';
 import {
@@ -75,9 +76,31 @@ export class ReadScope {
     return vfsError('ECORRUPT', path, `entry points to missing inode ${ino}`);
   }
 
-  async child(parent: number, name: string): Promise<{ ino: number; type: FileType } | undefined> {
+  /**
+   * Entries looked up in this tx, and names found missing (null). Every path is resolved from
+   * the root, so a mount's batch of requests (or an import) asks for the same folders again
+   * and again; the tx's snapshot cannot change under it, and a WriteScope changes entries only
+   * through link and unlink, which keep this map current.
+   */
+  protected entries = new Map<string, Readonly<{ ino: number; type: FileType }> | null>();
+
+  async child(parent: number, name: string): Promise<Readonly<{ ino: number; type: FileType }> | undefined> {
+    const key = `${parent}/${name}`;
+    const known = this.entries.get(key);
+    if (known !== undefined) return known ?? undefined;
     const raw = await this.tx.get('dirents', direntKey(parent, name));
-    return raw === undefined ? undefined : parseDirent(raw);
+    const entry = raw === undefined ? null : parseDirent(raw);
+    this.entries.set(key, entry);
+    return entry ?? undefined;
+  }
+
+  /** Paths by inode for this tx (inodeAt: an open file's commit finds where the file is now). */
+  protected paths: InodePaths | undefined;
+
+  /** The inode's current path, or undefined when it is not in the tree. */
+  pathOf(ino: number): Promise<string | undefined> {
+    this.paths ??= new InodePaths(this.tx, (parent, name) => this.child(parent, name));
+    return this.paths.of(ino);
   }
 
   /** A folder's entries in name order, paged (a folder may hold millions) without an await per entry. */
@@ -186,6 +209,10 @@ export class WriteScope extends ReadScope {
   async link(parent: number, name: string, ino: number, type: FileType): Promise<void> {
     this.mutations++;
     const v = direntValue(ino, type);
+    this.entries.set(`${parent}/${name}`, { ino, type });
+    // A new inode changes no path known here; one that was known (as elsewhere or as gone)
+    // may bring a whole subtree back, so the paths are found afresh.
+    if (this.paths?.knows(ino)) this.paths = undefined;
     await this.tx.put('dirents', direntKey(parent, name), v);
     await this.tx.put('dirent_log', direntLogKey(parent, name, this.currentSeq), v);
     // Where the inode lives, for search hits (an inode has one entry: no hard links).
@@ -194,6 +221,8 @@ export class WriteScope extends ReadScope {
 
   async unlink(parent: number, name: string): Promise<void> {
     this.mutations++;
+    this.entries.set(`${parent}/${name}`, null);
+    this.paths = undefined;
     await this.tx.del('dirents', direntKey(parent, name));
     await this.tx.put('dirent_log', direntLogKey(parent, name, this.currentSeq), Buffer.alloc(0));
   }
@@ -207,6 +236,7 @@ export class WriteScope extends ReadScope {
     this.remember(ino);
     this.dirty.delete(ino);
     this.inodes.delete(ino);
+    this.paths = undefined;
     await this.tx.del('inodes', inodeKey(ino));
     await this.tx.del('parents', inodeKey(ino));
   }
