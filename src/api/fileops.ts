@@ -122,7 +122,7 @@ export class FileOps {
 
   async readdir(path = '.'): Promise<DirEntry[]> {
     const p = this.abs(path);
-    return this.runner.read(async (s) => (await core.readdir(s, p)).children);
+    return this.runner.read((s) => core.readdir(s, p));
   }
 
   /** A folder's entries with their stats (one snapshot); a file lists as itself. */

@@ -5,7 +5,7 @@ import { isVfsError, vfsError } from '../errors.js';
 import { EMPTY_HASH, putContent, readContent, truncateContent, writeAt, type ContentRef } from '../content/chunks.js';
 import { checkName, dirname, isWithin, joinPath, splitPath, joinNames } from './paths.js';
 import { decodeJson, direntPrefix, parseDirent, ROOT_INO, u64, type FileType, type Inode } from './records.js';
-import { checkTarget, lookup, resolve, resolveDir, type Found, type Lookup } from './resolve.js';
+import { checkTarget, folderIno, lookup, resolve, resolveDir, type Found, type Lookup } from './resolve.js';
 import type { ReadScope, WriteScope } from './scope.js';
 import { copyAttrs, dropAttrs } from '../tags/rows.js';
 
@@ -58,9 +58,8 @@ export type { Child } from './scope.js';
 import type { Child } from './scope.js';
 
 /** The entries of a folder, in name order (bytewise UTF-8). */
-export async function readdir(s: ReadScope, path: string): Promise<{ dir: Found; children: Child[] }> {
-  const dir = await resolveDir(s, path);
-  return { dir, children: await children(s, dir.ino) };
+export async function readdir(s: ReadScope, path: string): Promise<Child[]> {
+  return children(s, await folderIno(s, path));
 }
 
 export async function children(s: ReadScope, dirIno: number): Promise<Child[]> {

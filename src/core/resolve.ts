@@ -90,6 +90,30 @@ export async function resolveDir(s: ReadScope, path: string): Promise<Found> {
   return r;
 }
 
+/**
+ * The inode number of the folder at `path`, for listing it. Entries carry their type, so a path
+ * of plain folder names is walked on entries alone, with no inode read (a listing is mostly
+ * this walk); anything else (a symlink, '..', a missing name, a past view whose inodes may be
+ * pruned) takes the full walk, which also gives the usual errors.
+ */
+export async function folderIno(s: ReadScope, path: string): Promise<number> {
+  if (s.entriesOnly) {
+    let ino = ROOT_INO;
+    let plain = true;
+    for (const name of splitPath(path)) {
+      if (name === '' || name === '.') continue;
+      const e = name === '..' ? undefined : await s.child(ino, name);
+      if (e?.type !== 'directory') {
+        plain = false;
+        break;
+      }
+      ino = e.ino;
+    }
+    if (plain) return ino;
+  }
+  return (await resolveDir(s, path)).ino;
+}
+
 /** Normalise a symlink target for storage: kept as written, but it must be a valid path text. */
 export function checkTarget(target: string): string {
   if (typeof target !== 'string' || target.length === 0) throw vfsError('EINVAL', undefined, 'symlink target is empty');

@@ -56,6 +56,8 @@ export interface Child {
  */
 export class ReadScope {
   protected inodes = new Map<number, Inode>();
+  /** An entry's type says what its inode is, so a walk through folders may skip reading them. */
+  readonly entriesOnly: boolean = true;
   constructor(
     readonly tx: ReadTx,
     readonly settings: VaultSettings,

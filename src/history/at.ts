@@ -28,6 +28,9 @@ export class HistoricalScope extends ReadScope {
     return node;
   }
 
+  /** A past folder's inode may be pruned: every walk reads it, to say so. */
+  override readonly entriesOnly = false;
+
   override missingInode(path: string): Error {
     return vfsError('ENOENT', path, 'this version was pruned from the history');
   }

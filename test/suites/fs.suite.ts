@@ -226,6 +226,34 @@ export function fsSuite(f: VaultFactory): void {
       assert.deepEqual((await v.readdir('/')).map((e) => e.name), ['a']);
     });
 
+    it('lists a folder however its path reaches it, and refuses what is not one', async () => {
+      // readdir walks plain folder names on entries alone and takes the full walk otherwise.
+      const v = await fresh();
+      await v.mkdir('/a/b/c', { recursive: true });
+      await v.writeFile('/a/b/c/f.txt', 'f');
+      await v.writeFile('/a/file', 'x');
+      await v.symlink('/a/b', '/abs');
+      await v.symlink('b/c', '/a/rel');
+      await v.symlink('/abs', '/chain');
+      await v.symlink('/nowhere', '/dangling');
+      const names = async (p: string) => (await v.readdir(p)).map((e) => e.name);
+      assert.deepEqual(await names('/a/b/c'), ['f.txt']);
+      assert.deepEqual(await names('/abs/c'), ['f.txt']);
+      assert.deepEqual(await names('/a/rel'), ['f.txt']);
+      assert.deepEqual(await names('/chain/c/../c'), ['f.txt']);
+      assert.deepEqual(await names('/a/./b/../b/c'), ['f.txt']);
+      assert.equal(await code(v.readdir('/a/file')), 'ENOTDIR');
+      assert.equal(await code(v.readdir('/a/file/deeper')), 'ENOTDIR');
+      assert.equal(await code(v.readdir('/a/missing')), 'ENOENT');
+      assert.equal(await code(v.readdir('/a/missing/deeper')), 'ENOENT');
+      assert.equal(await code(v.readdir('/dangling')), 'ENOENT');
+      // A past view lists what was there then.
+      await v.saveSnapshot('before');
+      await v.rm('/a/b/c', { recursive: true });
+      assert.equal(await code(v.readdir('/a/b/c')), 'ENOENT');
+      assert.deepEqual((await (await v.at('before')).readdir('/abs/c')).map((e) => e.name), ['f.txt']);
+    });
+
     it('rejects bad names and keeps .. at the root', async () => {
       const v = await fresh();
       await v.writeFile('/ok', '1');
