@@ -68,7 +68,14 @@ async function main(): Promise<void> {
   const mnt = join(work, 'mnt');
   mkdirSync(mnt);
   const session = new KernelSession(nullOps(), { entrySeconds: 1, attrSeconds: 0, log: (l) => console.error(l) });
-  const device = await FuseDevice.mount(mnt, 'avfs-floor', (buf, len) => session.handle(buf, len), (l) => console.error(l));
+  let device: FuseDevice;
+  try {
+    device = await FuseDevice.mount(mnt, 'avfs-floor', (buf, len) => session.handle(buf, len), (l) => console.error(l));
+  } catch (e) {
+    rmSync(work, { recursive: true, force: true });
+    console.error(`fuse-floor: cannot mount (needs root and /dev/fuse): ${(e as Error).message.split('\n')[0]}`);
+    process.exit(1);
+  }
   session.attach(device);
   type Row = { step: string; where: string; seconds: number; tool: number; serving: number };
   const rows: Row[] = [];
