@@ -32,7 +32,7 @@ export class BinaryCopyParser {
 
   /** Take the next piece of the stream (copied: the caller's buffer may be reused). */
   push(chunk: Buffer): void {
-    let b = this.pending ? Buffer.concat([this.pending, chunk]) : Buffer.from(chunk);
+    const b = this.pending ? Buffer.concat([this.pending, chunk]) : Buffer.from(chunk);
     this.pending = undefined;
     let o = 0;
     if (!this.headerDone) {
@@ -44,47 +44,16 @@ export class BinaryCopyParser {
       this.headerDone = true;
     }
     while (o < b.length && !this.ended) {
-      const end = this.rowEnd(b, o);
-      if (end < 0) break;
-      const fields = b.readInt16BE(o);
-      if (fields === -1) {
-        this.ended = true;
-        o += 2;
-        break;
-      }
-      const row: Row = [];
-      let p = o + 2;
-      for (let i = 0; i < fields; i++) {
-        const len = b.readInt32BE(p);
-        p += 4;
-        row.push(len === -1 ? null : b.subarray(p, p + len));
-        if (len > 0) p += len;
-      }
-      this.rows.push(row);
-      o = end;
+      const r = readRow(b, o);
+      if (r === undefined) break;
+      if (r.row === undefined) this.ended = true;
+      else this.rows.push(r.row);
+      o = r.end;
     }
     if (o < b.length) {
       if (this.ended) throw new Error('binary COPY: data after the trailer');
-      b = b.subarray(o);
-      this.pending = Buffer.from(b);
+      this.pending = Buffer.from(b.subarray(o));
     }
-  }
-
-  /** Where the row at `o` ends, or -1 when it is not all here yet. */
-  private rowEnd(b: Buffer, o: number): number {
-    if (o + 2 > b.length) return -1;
-    const fields = b.readInt16BE(o);
-    if (fields === -1) return o + 2;
-    if (fields < 0) throw new Error('binary COPY: bad field count');
-    let p = o + 2;
-    for (let i = 0; i < fields; i++) {
-      if (p + 4 > b.length) return -1;
-      const len = b.readInt32BE(p);
-      p += 4;
-      if (len > 0) p += len;
-      if (p > b.length) return -1;
-    }
-    return p;
   }
 
   /** The rows, once the stream is over; a stream cut short is an error. */
@@ -92,6 +61,28 @@ export class BinaryCopyParser {
     if (!this.ended || this.pending) throw new Error('binary COPY: the stream ended early');
     return this.rows;
   }
+}
+
+/**
+ * The row at `o` (its fields views into `b`) and where it ends; row undefined for the trailer;
+ * undefined when the row is not all in `b` yet.
+ */
+function readRow(b: Buffer, o: number): { row?: Row; end: number } | undefined {
+  if (o + 2 > b.length) return undefined;
+  const fields = b.readInt16BE(o);
+  if (fields === -1) return { end: o + 2 };
+  if (fields < 0) throw new Error('binary COPY: bad field count');
+  const row: Row = [];
+  let p = o + 2;
+  for (let i = 0; i < fields; i++) {
+    if (p + 4 > b.length) return undefined;
+    const len = b.readInt32BE(p);
+    p += 4;
+    if (len > 0 && p + len > b.length) return undefined;
+    row.push(len === -1 ? null : b.subarray(p, p + len));
+    if (len > 0) p += len;
+  }
+  return { row, end: p };
 }
 
 class CopyOut {
@@ -151,7 +142,11 @@ export async function copyRows(client: pg.ClientBase, query: string): Promise<Ro
   return copy.done;
 }
 
-/** A bytea value written into SQL text: hex digits in decode(), so nothing in it can end the literal. */
+/**
+ * A bytea value written into SQL text (COPY, and the changes a commit sends inline): hex digits,
+ * so nothing in it can end the literal, in E'' so that the backslash means the same whatever
+ * standard_conforming_strings says.
+ */
 export function bytesLiteral(b: Buffer): string {
-  return `decode('${b.toString('hex')}', 'hex')`;
+  return `E'\\\\x${b.toString('hex')}'::bytea`;
 }

@@ -306,11 +306,6 @@ function flushStatement(entries: string): string {
          SELECT 1`;
 }
 
-/** Bytes as an SQL literal: hex, in E'' so the backslash means the same whatever standard_conforming_strings says. */
-function hexLiteral(b: Buffer): string {
-  return `E'\\\\x${b.toString('hex')}'::bytea`;
-}
-
 /**
  * Changes up to this many bytes go to the server inside the commit's own query (as literals,
  * one round trip for both): a small new file or an append made two there, the changes and then
@@ -461,7 +456,7 @@ export class PgWriteTx extends PgReadTx implements WriteTx {
   inlineFlush(): string {
     const e = this.s.names.entries;
     const out: string[] = [];
-    const row = (c: Buffer, k: Buffer, v?: Buffer) => `('${c.toString('latin1')}',${hexLiteral(k)}${v ? `,${hexLiteral(v)}` : ''})`;
+    const row = (c: Buffer, k: Buffer, v?: Buffer) => `('${c.toString('latin1')}',${bytesLiteral(k)}${v ? `,${bytesLiteral(v)}` : ''})`;
     for (const b of this.take()) {
       if (b.del.key.length) out.push(`DELETE FROM ${e} WHERE (coll, key) IN (VALUES ${b.del.key.map((k, i) => row(b.del.coll[i], k)).join(',')})`);
       if (b.put.key.length)
