@@ -2,8 +2,9 @@
 // every way a stream can be cut into messages, damaged streams refused, and copyRows on the
 // test cluster: raw bytes of every value (NUL, 0xff, empty, NULL, 1 MiB), a failing statement
 // rejected with the connection still usable, and hostile text kept inside its literal; and the
-// engine's getMany, which asks by a prepared query for a few keys and by COPY for more, equal
-// to get() both ways, from an engine whose cache knows nothing yet.
+// engine's get and getMany, which ask by a prepared query for a few small records and by COPY
+// for more or for large values: the stored bytes every way, from an engine whose cache knows
+// nothing yet.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
@@ -114,7 +115,7 @@ describe('copyRows on a server', { skip: !pgInfo.url && (pgInfo.reason ?? 'no cl
     assert.ok(rows[0][0]!.equals(hostile));
   });
 
-  it('getMany by query (a few keys) and by COPY (more) answers as get() does', async () => {
+  it('getMany by query (a few keys) and by COPY (more, or a collection of large values) and get() both ways return the stored bytes', async () => {
     const url = `${pgInfo.url}${pgInfo.url!.includes('?') ? '&' : '?'}schema=copy_${process.pid}`;
     const writer = await openEngine('postgres', { path: url, create: true });
     const key = (i: number) => Buffer.from([0, i, 0xff, i]);
@@ -122,8 +123,36 @@ describe('copyRows on a server', { skip: !pgInfo.url && (pgInfo.reason ?? 'no cl
     await writer.write(async (tx) => {
       for (let i = 1; i <= 40; i++) await tx.put('chunks', key(i), value(i));
       await tx.put('meta', key(41), Buffer.from('another collection'));
+      for (let i = 1; i <= 5; i++) await tx.put('meta', key(100 + i), value(i));
     });
     await writer.close();
+    const hex = (v: Buffer | undefined) => v?.toString('hex');
+    {
+      // get() from a cold cache: chunks (a collection of large values) by COPY, meta by the
+      // prepared query; present, empty and missing keys, and a key of the other collection.
+      const reader = await openEngine('postgres', { path: url, create: false });
+      try {
+        await reader.read(async (tx) => {
+          for (const i of [1, 5, 7, 40]) assert.equal(hex(await tx.get('chunks', key(i))), hex(value(i)), `chunk ${i}`);
+          for (const i of [1, 5]) assert.equal(hex(await tx.get('meta', key(100 + i))), hex(value(i)), `meta ${i}`);
+          assert.equal(await tx.get('chunks', key(99)), undefined);
+          assert.equal(await tx.get('chunks', key(41)), undefined);
+          assert.equal(await tx.get('meta', key(1)), undefined);
+        });
+      } finally {
+        await reader.close();
+      }
+    }
+    for (const n of [1, 3]) {
+      const reader = await openEngine('postgres', { path: url, create: false });
+      try {
+        const asked = [...Array.from({ length: n }, (_, i) => key(101 + i)), key(1), key(101)];
+        const got = await reader.read((tx) => getMany(tx, 'meta', asked));
+        assert.deepEqual(got.map(hex), [...Array.from({ length: n }, (_, i) => hex(value(i + 1))), undefined, hex(value(1))], `meta, ${n} keys`);
+      } finally {
+        await reader.close();
+      }
+    }
     for (const n of [1, 3, 4, 30]) {
       // A fresh engine each time: its cache has seen nothing, so every key goes to the server.
       const reader = await openEngine('postgres', { path: url, create: false });
@@ -132,7 +161,7 @@ describe('copyRows on a server', { skip: !pgInfo.url && (pgInfo.reason ?? 'no cl
         const got = await reader.read((tx) => getMany(tx, 'chunks', asked));
         const want = await reader.read(async (tx) => Promise.all(asked.map((k) => tx.get('chunks', k))));
         assert.deepEqual(got.map((v) => v?.toString('hex')), want.map((v) => v?.toString('hex')), `${n} keys`);
-        assert.deepEqual(got.slice(0, n).map((v) => v?.length), Array.from({ length: n }, (_, i) => value(i + 1).length));
+        assert.deepEqual(got.slice(0, n).map(hex), Array.from({ length: n }, (_, i) => hex(value(i + 1))));
         assert.equal(got[n], undefined); // in meta, not in chunks
         assert.equal(got[n + 1], undefined); // nowhere
       } finally {

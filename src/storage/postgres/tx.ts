@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { Bytes, Collection, Entry, RangeOptions, ReadTx, WriteTx } from '../contract.js';
-import { COLLECTION_NAMES, MAX_KEY_BYTES, checkKey, emptyBounds, toBounds, type Bounds } from '../contract.js';
+import { COLLECTIONS, COLLECTION_NAMES, MAX_KEY_BYTES, checkKey, emptyBounds, toBounds, type Bounds } from '../contract.js';
 import { toBuffer } from '../bytes.js';
 import { fromPg } from './errors.js';
 import type { Names } from './schema.js';
@@ -30,8 +30,22 @@ import { entryId, rangeId, type Cached, type EntryCache } from './cache.js';
  */
 const FLUSH_BYTES = 1024 * 1024;
 
-/** getMany asks for this many keys or more by binary COPY (copy.ts), fewer by a prepared query. */
+/**
+ * getMany asks for this many keys or more by binary COPY (copy.ts), fewer by a prepared query;
+ * a collection of large values (chunks, manifests, kv, streams) goes by COPY from one key on.
+ */
 const COPY_FROM = 4;
+
+/**
+ * Whether to read `n` values of `coll` by COPY. A bytea field comes as hex text to node-postgres
+ * (2x the bytes, and a string made and decoded): one 64 KiB chunk took 1.8 ms by the prepared
+ * query and 0.4 ms by COPY, a 1 KiB one 0.20 and 0.17 ms (warm, on the test cluster), so values
+ * that may be large always go by COPY; a few small records (inodes, entries) by the prepared
+ * query, which the server has planned once.
+ */
+function byCopy(coll: Collection, n: number): boolean {
+  return n >= COPY_FROM || COLLECTIONS[coll].large;
+}
 
 export interface Session {
   client: pg.PoolClient;
@@ -110,8 +124,12 @@ export class PgReadTx implements ReadTx {
     const id = entryId(coll, k);
     const hit = this.known(id);
     if (hit !== undefined) return hit ?? undefined;
-    const rows = await this.q(`SELECT value FROM ${this.s.names.entries} WHERE coll = $1 AND key = $2`, [coll, k]);
-    const value = rows.length ? (rows[0][0] as Buffer) : undefined;
+    let value: Buffer | undefined;
+    if (byCopy(coll, 1)) value = (await this.valuesByCopy(coll, [k]))[0]?.[1];
+    else {
+      const rows = await this.q(`SELECT value FROM ${this.s.names.entries} WHERE coll = $1 AND key = $2`, [coll, k]);
+      value = rows.length ? (rows[0][0] as Buffer) : undefined;
+    }
     if (this.s.cached) this.s.cache.fill(this.s.stamp!, id, value ?? null);
     return value;
   }
@@ -121,15 +139,13 @@ export class PgReadTx implements ReadTx {
    * a query's fields as text, so values came as base64 (encode(value, 'base64'): 1.33x the bytes
    * where bytea's hex is 2x, a string each and a decode); from COPY_FROM keys on, a binary COPY
    * (copy.ts) brings them as raw bytes instead. A 100 MiB file read 64 chunks at a time: 1.17 s
-   * as base64, 0.56 s by COPY (~4 s one get at a time). A COPY is parsed and planned each time
-   * where the query is prepared once, so a single chunk (an edit's) still goes by query: 0.43
-   * against 0.47 ms.
+   * as base64, 0.56 s by COPY (~4 s one get at a time). Which way: byCopy.
    */
   async getMany(coll: Collection, keys: readonly Bytes[]): Promise<(Buffer | undefined)[]> {
     const { ids, known, ask } = this.sortKeys(coll, keys);
     const found = new Map<string, Buffer>();
     if (ask.size > 0) {
-      const rows = ask.size < COPY_FROM ? await this.valuesByQuery(coll, [...ask.values()]) : await this.valuesByCopy(coll, [...ask.values()]);
+      const rows = byCopy(coll, ask.size) ? await this.valuesByCopy(coll, [...ask.values()]) : await this.valuesByQuery(coll, [...ask.values()]);
       for (const [key, value] of rows) found.set(entryId(coll, key), value);
       for (const id of ask.keys()) if (this.s.cached) this.s.cache.fill(this.s.stamp!, id, found.get(id) ?? null);
     }
