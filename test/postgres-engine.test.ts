@@ -14,6 +14,7 @@ import { forkVault } from '../src/api/fork.js';
 import { migrateVault } from '../src/api/migrate.js';
 import { isVfsError } from '../src/errors.js';
 import { openEngine } from '../src/storage/engines.js';
+import { openPostgres } from '../src/storage/postgres/engine.js';
 import { AVFS_BIN, runAvfs } from './helpers/cli.js';
 import { pgTest } from './helpers/pg-cluster.js';
 
@@ -342,6 +343,54 @@ await v.engine.write(async (tx) => {
       assert.ok((await again.check()).ok);
     } finally {
       await again.close();
+    }
+  });
+
+  it('postgres: a read does not wait for its COMMIT; whatever takes the connection next settles it first (a read, a write, another vault made, compact, stats), and no connection stays idle in a transaction', async () => {
+    const a = await openEngine('postgres', { path: withSchema('owed_a'), create: true });
+    const k = Buffer.from('k');
+    const readK = () => a.read((tx) => tx.get('meta', k)).then((v) => v?.toString());
+    const idleInTx = async () => {
+      const c = new pg.Client({ connectionString: URL });
+      await c.connect();
+      try {
+        // Only this test's sessions: other test files share the cluster.
+        const r = await c.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'idle in transaction' AND query LIKE '%"owed_a".%'`);
+        return (r.rows[0] as { n: number }).n;
+      } finally {
+        await c.end();
+      }
+    };
+    try {
+      await a.write((tx) => tx.put('meta', k, Buffer.from('v1')));
+      // Back to back on the one pooled connection (the pool hands out the last one returned).
+      assert.equal(await readK(), 'v1');
+      assert.equal(await readK(), 'v1');
+      await a.write((tx) => tx.put('meta', k, Buffer.from('v2')));
+      assert.equal(await readK(), 'v2');
+      // Another vault created on the same server right after a read: its CREATE SCHEMA must not
+      // run inside the read-only transaction (openPostgres itself: openEngine's import of the
+      // module may let the event loop turn, and the connection settle on its own).
+      const b = await openPostgres({ path: withSchema('owed_b'), create: true });
+      await b.write((tx) => tx.put('meta', k, Buffer.from('b')));
+      assert.equal(await b.read((tx) => tx.get('meta', k)).then((v) => v?.toString()), 'b');
+      await b.close();
+      // VACUUM cannot run inside a transaction block, and stats reads a snapshot of its own.
+      assert.equal(await readK(), 'v2');
+      await a.compact();
+      assert.equal(await readK(), 'v2');
+      assert.equal((await a.stats()).entries.meta, 1);
+      // A failing read rolls back as before, and the next read is unharmed.
+      await assert.rejects(a.read(async (tx) => {
+        await tx.get('meta', k);
+        throw new Error('caller failed');
+      }), /caller failed/);
+      assert.equal(await readK(), 'v2');
+      // Left alone, the connection commits on its own once the event loop turns.
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await idleInTx(), 0, 'no connection left idle in a transaction');
+    } finally {
+      await a.close();
     }
   });
 

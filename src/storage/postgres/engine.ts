@@ -17,7 +17,7 @@ import type { Collection, CompactStats, Engine, EngineStats, OpenOptions, ReadTx
 import { COLLECTION_NAMES } from '../contract.js';
 import { fromPg } from './errors.js';
 import { listen, type Listening } from './notify.js';
-import { acquirePool, releasePool } from './pool.js';
+import { acquirePool, oweCommit, releasePool, takeOwedCommit } from './pool.js';
 import { EntryCache } from './cache.js';
 import { createSchema, getStamp, ident, inspect, judge, names, nextStamp, setStamp, STORE_FORMAT, upgradeSchema, type Names } from './schema.js';
 import { readPgSettings, type PgSettings } from './settings.js';
@@ -59,13 +59,19 @@ export class PgEngine implements Engine {
     }
   }
 
-  /** Run on a pooled connection; a connection that failed is discarded, not reused. */
-  private async session<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Run on a pooled connection; a connection that failed is discarded, not reused. A read
+   * transaction left open on it (pool.ts oweCommit) is committed first; `lazy` callers (read and
+   * write, whose first statement is a BEGIN) get it as a prefix for that statement instead.
+   */
+  private async session<T>(fn: (c: pg.PoolClient, commitFirst: string) => Promise<T>, lazy = false): Promise<T> {
     const run = (async () => {
       const c = await this.connect();
       let broken: Error | undefined;
       try {
-        return await fn(c);
+        const owes = takeOwedCommit(c);
+        if (owes && !lazy) await this.sql(c, 'COMMIT');
+        return await fn(c, owes && lazy ? 'COMMIT; ' : '');
       } catch (e) {
         // Whatever state the connection is in, do not hand it to the next transaction.
         if (!(e instanceof CallerError)) broken = e instanceof Error ? e : new Error(String(e));
@@ -74,12 +80,15 @@ export class PgEngine implements Engine {
         c.release(broken);
       }
     })();
-    this.active.add(run);
-    try {
-      return await run;
-    } finally {
-      this.active.delete(run);
-    }
+    this.track(run);
+    return run;
+  }
+
+  /** Work the engine's close() waits for. */
+  private track(p: Promise<unknown>): void {
+    this.active.add(p);
+    const done = () => this.active.delete(p);
+    p.then(done, done);
   }
 
   private async rollback(c: pg.PoolClient): Promise<boolean> {
@@ -92,29 +101,31 @@ export class PgEngine implements Engine {
   }
 
   async read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T> {
-    return this.session(async (c) => {
+    return this.session(async (c, commitFirst) => {
       // The stamp is read by the statement that takes the snapshot: it is the snapshot's.
-      const stamp = lastValue(await this.sql(c, `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${getStamp(this.n)}`));
+      const stamp = lastValue(await this.sql(c, `${commitFirst}BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${getStamp(this.n)}`));
       const tx = new PgReadTx(this.txSession(c, stamp));
       try {
         const result = await fn(tx);
         tx.finished = true;
-        await this.sql(c, 'COMMIT');
+        // The COMMIT of a read-only transaction cannot fail and changes nothing: the caller does
+        // not wait for it (pool.ts oweCommit).
+        this.track(oweCommit(c));
         return result;
       } catch (e) {
         tx.finished = true;
         if (!(await this.rollback(c))) throw fromPg(e, this.loc.display);
         throw new CallerError(e);
       }
-    }).catch(unwrap);
+    }, true).catch(unwrap);
   }
 
   async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
     if (this.readOnly) throw vfsError('EROFS', this.loc.display);
-    return this.session(async (c) => {
+    return this.session(async (c, commitFirst) => {
       // One round trip: begin, bound the wait, take the vault's writer lock, read the stamp (after
       // the lock, so no other commit can replace it before ours).
-      const begun = await this.sql(c, `BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = ${this.settings.lockTimeoutMs}; SELECT pg_advisory_xact_lock(${this.n.lockKey}); ${getStamp(this.n)}`);
+      const begun = await this.sql(c, `${commitFirst}BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = ${this.settings.lockTimeoutMs}; SELECT pg_advisory_xact_lock(${this.n.lockKey}); ${getStamp(this.n)}`);
       const from = lastValue(begun);
       const tx = new PgWriteTx(this.txSession(c, from));
       let result: T;
@@ -141,7 +152,7 @@ export class PgEngine implements Engine {
       }
       this.cache.committed(from, to, tx.written, tx.wroteColls);
       return result;
-    }).catch(unwrap);
+    }, true).catch(unwrap);
   }
 
   private txSession(client: pg.PoolClient, stamp: string | undefined): Session {
@@ -321,6 +332,8 @@ export async function openPostgres(opts: OpenOptions): Promise<Engine> {
     }
     let broken: Error | undefined;
     try {
+      // Another vault of this process on the same server may have left a read open on it.
+      if (takeOwedCommit(c)) await c.query('COMMIT').catch((e) => Promise.reject(fromPg(e, loc.display)));
       const shape = await inspect(c, n).catch((e) => Promise.reject(fromPg(e, loc.display)));
       let state = judge(shape, loc.display, loc.schema);
       if (state === 'ready' && shape.format !== STORE_FORMAT && !readOnly) await underLock(c, n, loc, () => upgradeSchema(c, n));

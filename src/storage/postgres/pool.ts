@@ -42,3 +42,42 @@ export async function releasePool(conn: string): Promise<void> {
   pools.delete(conn);
   await sh.pool.end().catch(() => {});
 }
+
+// A read transaction's COMMIT is not waited for (PgEngine.read): the connection goes back to the
+// pool with its read-only transaction still open and owes the COMMIT. Whoever takes the
+// connection next pays it: a read or write puts it in front of its own BEGIN (one round trip
+// where there were two), anything else sends it first. A connection nobody takes sends it on its
+// own once the event loop turns (setImmediate), so no snapshot is held open past that: the
+// snapshot was the caller's, finished when its callback returned, and holding it only keeps the
+// server from cleaning up rows (and DDL such as VACUUM FULL waiting) for that moment. The pool
+// is shared by every vault on the server, so what is owed is kept here, by connection.
+const owed = new Map<pg.PoolClient, () => void>();
+
+/** `c` is going back to the pool with a read transaction open; resolves once that is settled. */
+export function oweCommit(c: pg.PoolClient): Promise<void> {
+  return new Promise((resolve) => {
+    owed.set(c, resolve);
+    setImmediate(() => {
+      if (owed.get(c) !== resolve) return; // taken, and settled by its taker
+      owed.delete(c);
+      // The pool unrefs an idle connection's socket (allowExitOnIdle), so this timer keeps the
+      // process alive until the COMMIT is answered (an engine's close() waits for it). A
+      // connection that broke meanwhile fails it: the pool drops it on its own error event.
+      const alive = setInterval(() => {}, 60_000);
+      const done = () => {
+        clearInterval(alive);
+        resolve();
+      };
+      c.query('COMMIT').then(done, done);
+    });
+  });
+}
+
+/** Take `c`'s owed COMMIT, if any: true when the caller must send it before anything else. */
+export function takeOwedCommit(c: pg.PoolClient): boolean {
+  const settled = owed.get(c);
+  if (settled === undefined) return false;
+  owed.delete(c);
+  settled();
+  return true;
+}
