@@ -224,7 +224,7 @@ export function renderMarkdown(res: Results): string {
     '',
     `## Workload A: ${o.files} files of ${o.bytesPerFile} B`,
     '',
-    `Written as a tree (${treeShape}), read back one by one and compared byte for byte, listed folder by folder (\`ls\`: names; \`ls -l\`: names and sizes), then a flat folder of ${o.files} files listed the same way (the flat folder is filled untimed, the fastest way each subject has). Listing phases are the median of ${LIST_REPS} runs. Seconds, lower is better.`,
+    `Written as a tree (${treeShape}), read back one by one and compared byte for byte, listed folder by folder (\`ls\`: names; \`ls -l\`: names and sizes), then a flat folder of ${o.files} files listed the same way (the flat folder is filled untimed, the fastest way each subject has). Listing phases are the median of ${LIST_REPS} runs (a process's first few listings run before V8 has optimised the code, up to 2-3× slower on agentvfs). Seconds, lower is better.`,
     '',
     timesTable(subjects, 'A'),
     '',

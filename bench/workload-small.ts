@@ -7,8 +7,14 @@ import { collectGarbage, timed, timedMedian } from './timing.js';
 export const SMALL_PHASES = ['write', 'read', 'ls', 'ls -l', 'flat ls', 'flat ls -l'] as const;
 export type SmallPhase = (typeof SMALL_PHASES)[number];
 
-/** Listing is quick, so each listing phase is run this many times and the median kept. */
-export const LIST_REPS = 5;
+/**
+ * Listing is quick, so each listing phase is run this many times and the median kept. Not 5: a
+ * process's first few listings run before V8 has optimised the code they go through (on sqlite
+ * 23, 12, 7.5, 7.3, 7.3 ms for the same 100 folders, 15-18 ms for the first five on another
+ * run), so the median of 5 measured the warm-up as often as the listing; the host's readdir is
+ * native code and has none.
+ */
+export const LIST_REPS = 15;
 
 export interface SmallResult {
   files: number;

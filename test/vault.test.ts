@@ -80,6 +80,27 @@ describe('vaults', () => {
     assert.equal(existsSync(join(dir, 'no-such.avfs')), false, 'opening does not create');
   });
 
+  it('refuses a vault given as something other than a string (JavaScript callers) with one EINVAL line, creating and registering nothing', async () => {
+    const before = listVaults({ home }).map((v) => v.name).sort();
+    const bad = [{ path: join(dir, 'obj.avfs') }, 42, null, '', '   ', ['x'], Buffer.from('x')] as unknown as string[];
+    const oneLine = async (p: Promise<unknown>, what: string) => {
+      const e = await p.then(() => undefined, (x: unknown) => x as { code?: string; message?: string });
+      assert.equal(e?.code, 'EINVAL', `${what}: ${e?.message}`);
+      assert.ok(!String(e?.message).includes('\n'), 'one line');
+    };
+    for (const ref of bad) {
+      const what = JSON.stringify(ref);
+      await oneLine(createVault(ref, { home }), `createVault(${what})`);
+      await oneLine(openVault(ref, { home }), `openVault(${what})`);
+      await oneLine(deleteVault(ref, { home }), `deleteVault(${what})`);
+      await oneLine(registerVault(ref, join(dir, 'd.avfs'), { home }), `registerVault(${what}, path)`);
+      await oneLine(registerVault('fine', ref, { home }), `registerVault(name, ${what})`);
+      await oneLine(Promise.resolve().then(() => useVault(ref, { home })), `useVault(${what})`);
+    }
+    assert.deepEqual(listVaults({ home }).map((v) => v.name).sort(), before, 'nothing registered');
+    assert.equal(existsSync(join(dir, 'obj.avfs')), false, 'nothing created');
+  });
+
   it('refuses files and folders that are not vaults, without touching them', async () => {
     const text = join(dir, 'text.avfs');
     writeFileSync(text, 'just some text, not a database\n');

@@ -61,6 +61,7 @@ export interface ForkResult {
  */
 export async function forkVault(src: string | Vault, dst: string, opts: ForkOptions = {}): Promise<ForkResult> {
   if (typeof src === 'string' && src.trim() === '') throw vfsError('EINVAL', undefined, 'vault fork: the source vault is empty (give a name or a path)');
+  if (typeof src !== 'string' && (typeof src !== 'object' || src === null || !('engine' in src))) throw vfsError('EINVAL', undefined, 'vault fork: the source must be a vault name, a path or an open vault');
   if (typeof dst !== 'string' || dst.trim() === '') throw vfsError('EINVAL', undefined, 'vault fork: the destination is empty (give a name or a path)');
   if (opts.at !== undefined && typeof opts.at !== 'string' && !(typeof opts.at === 'number' && Number.isSafeInteger(opts.at))) {
     throw vfsError('EINVAL', undefined, 'vault fork: the point must be a snapshot name, an operation number or a time');

@@ -45,10 +45,19 @@ export const UNSYNCED: Record<string, Record<string, unknown>> = {
 };
 
 /**
+ * A vault named by a library caller (JavaScript callers are not held to the types): a
+ * non-empty string, else one EINVAL line rather than a TypeError from deep inside.
+ */
+function checkRef(ref: unknown, what: string): asserts ref is string {
+  if (typeof ref !== 'string' || ref.trim() === '') throw vfsError('EINVAL', undefined, `${what} must be a name, a path or a URL (a non-empty string, not ${typeof ref === 'string' ? 'a blank one' : typeof ref})`);
+}
+
+/**
  * Open a vault by registered name or by path; no argument opens the current vault (creating
  * the "default" vault on first use). `openVault(':memory:')` gives a fresh in-memory vault.
  */
 export async function openVault(ref?: string, opts: OpenVaultOptions = {}): Promise<Vault> {
+  if (ref !== undefined) checkRef(ref, 'openVault: the vault');
   const actor = opts.actor;
   if (ref === ':memory:') {
     const { engine, record } = await createStore('', 'memory', {}, actor);
@@ -112,6 +121,7 @@ export interface CreateVaultOptions extends OpenVaultOptions {
 
 /** Create a vault: by name (registered in the config) or by path (not registered). */
 export async function createVault(nameOrPath: string, opts: CreateVaultOptions = {}): Promise<Vault> {
+  checkRef(nameOrPath, 'createVault: the vault');
   const home = opts.home ?? avfsHome();
   const reg = new Registry(home);
   const serverUrl = opts.url ?? (isPgUrl(nameOrPath) ? nameOrPath : undefined);
@@ -172,6 +182,7 @@ export function listVaults(opts: { home?: string } = {}): VaultListing[] {
 }
 
 export function useVault(name: string, opts: { home?: string } = {}): void {
+  checkRef(name, 'useVault: the vault');
   const reg = new Registry(opts.home ?? avfsHome());
   reg.use(name);
   reg.save();
@@ -179,6 +190,8 @@ export function useVault(name: string, opts: { home?: string } = {}): void {
 
 /** Register an existing vault store under a name (backend detected and verified). */
 export async function registerVault(name: string, path: string, opts: { home?: string } = {}): Promise<void> {
+  checkRef(name, 'registerVault: the name');
+  checkRef(path, 'registerVault: the store');
   const reg = new Registry(opts.home ?? avfsHome());
   checkVaultName(name);
   if (reg.has(name)) throw vfsError('EEXIST', undefined, `a vault named "${name}" already exists`);
@@ -192,6 +205,7 @@ export async function registerVault(name: string, path: string, opts: { home?: s
 
 /** Remove a vault's store (a postgres vault: its schema) and its registration. */
 export async function deleteVault(name: string, opts: { home?: string } = {}): Promise<{ path: string }> {
+  checkRef(name, 'deleteVault: the vault');
   const reg = new Registry(opts.home ?? avfsHome());
   const v = reg.find(name);
   if (!v.name) throw vfsError('EINVAL', undefined, 'vault delete takes a registered name');
