@@ -243,6 +243,7 @@ export async function setContentOf(s: WriteScope, ino: number, ref: ContentRef, 
  * where one was deleted continues its numbering, so versions along a path stay unique.
  */
 export async function lastVersionAt(s: ReadScope, parent: number, name: string): Promise<number> {
+  if (!s.mayHaveHistory(parent)) return 0;
   const base = Buffer.concat([u64(parent), Buffer.from(name), Buffer.from([0])]);
   const rows = await s.tx.range('dirent_log', { prefix: base, reverse: true, limit: 4 });
   const bound = rows.find((e) => e.value.length > 0);

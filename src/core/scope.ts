@@ -96,6 +96,14 @@ export class ReadScope {
     return entry ?? undefined;
   }
 
+  /**
+   * Whether names may have stood in folder `dir` before now, so that its history is worth
+   * asking (lastVersionAt). Always, here; a WriteScope knows the folders it made itself.
+   */
+  mayHaveHistory(_dir: number): boolean {
+    return true;
+  }
+
   /** Paths by inode for this tx (inodeAt: an open file's commit finds where the file is now). */
   protected paths: InodePaths | undefined;
 
@@ -131,6 +139,13 @@ export class WriteScope extends ReadScope {
   private logged = new Set<number>();
   private ops: OpRecord[] = [];
   private currentSeq = 0;
+  /**
+   * Inode numbers taken in this scope (numbers are never reused), and folders a name was
+   * unlinked from here: a folder made here, with nothing unlinked from it, has no history of
+   * entries, and a new file in it need not look one up (an untar's files, an import's).
+   */
+  private made = new Set<number>();
+  private emptied = new Set<number>();
   /** Each inode this scope changed, as it was before the scope touched it (null: it is new). */
   private before = new Map<number, Inode | null>();
   /**
@@ -189,7 +204,12 @@ export class WriteScope extends ReadScope {
       const raw = await this.tx.get('meta', META_NEXT_INO);
       this.nextIno = raw === undefined ? ROOT_INO + 1 : readU64(raw);
     }
+    this.made.add(this.nextIno);
     return this.nextIno++;
+  }
+
+  override mayHaveHistory(dir: number): boolean {
+    return !this.made.has(dir) || this.emptied.has(dir);
   }
 
   /**
@@ -224,6 +244,7 @@ export class WriteScope extends ReadScope {
   async unlink(parent: number, name: string): Promise<void> {
     this.mutations++;
     this.entries.set(`${parent}/${name}`, null);
+    this.emptied.add(parent);
     this.paths = undefined;
     await this.tx.del('dirents', direntKey(parent, name));
     await this.tx.put('dirent_log', direntLogKey(parent, name, this.currentSeq), Buffer.alloc(0));

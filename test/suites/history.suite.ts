@@ -89,6 +89,33 @@ export function historySuite(f: VaultFactory): void {
       assert.deepEqual(await versionsOf(v, '/d/gone.txt'), [5, 4, 3, 2, 1]);
     });
 
+    it('in one batch, a file in a folder the batch made starts at version 1, and one made again where another was removed or moved away continues the numbering', async () => {
+      const v = await fresh();
+      await v.batch(async (b) => {
+        await b.writeFile('/new/a', 'one');
+        await b.writeFile('/new/a', 'two');
+        await b.rm('/new/a');
+        await b.writeFile('/new/a', 'three');
+        await b.writeFile('/new/b', 'b');
+        await b.writeFile('/new/deep/c', 'c');
+        await b.writeFile('/moved/x', 'x1');
+        await b.rename('/moved/x', '/elsewhere');
+        await b.writeFile('/moved/x', 'x2');
+      });
+      assert.deepEqual(await versionsOf(v, '/new/a'), [3, 2, 1]);
+      assert.deepEqual(await versionsOf(v, '/new/b'), [1]);
+      assert.deepEqual(await versionsOf(v, '/new/deep/c'), [1]);
+      assert.deepEqual(await versionsOf(v, '/moved/x'), [2, 1], 'numbering continues along the path');
+      assert.equal(await v.readText('/moved/x'), 'x2');
+      assert.equal(await v.readText('/elsewhere'), 'x1');
+      // Later batches see the folders' history through the store.
+      await v.batch(async (b) => {
+        await b.rm('/new/b');
+        await b.writeFile('/new/b', 'b again');
+      });
+      assert.deepEqual(await versionsOf(v, '/new/b'), [2, 1]);
+    });
+
     it('follows a file through a rename', async () => {
       const v = await fresh();
       await v.writeFile('/old', 'a');
