@@ -212,6 +212,12 @@ export class WriteScope extends ReadScope {
     return !this.made.has(dir) || this.emptied.has(dir);
   }
 
+  /** In a folder made here every entry went through link() (and `entries`): a name not there is not in it. */
+  override async child(parent: number, name: string): Promise<Readonly<{ ino: number; type: FileType }> | undefined> {
+    if (this.made.has(parent) && !this.entries.has(`${parent}/${name}`)) return undefined;
+    return super.child(parent, name);
+  }
+
   /**
    * Change an inode. The current row is written when the scope ends; the history row now, at
    * this operation's number, unless `history` is false (a folder's mtime moving because a child

@@ -421,6 +421,35 @@ export function fsSuite(f: VaultFactory): void {
       assert.ok((await v.check()).ok);
     });
 
+    it('in one batch, names in a folder the batch made are found or missing as written, through moves in and out', async () => {
+      const v = await fresh();
+      await v.writeFile('/old/keep', 'k');
+      await v.batch(async (b) => {
+        await b.mkdir('/made');
+        assert.equal(await b.exists('/made/x'), false);
+        await b.writeFile('/made/x', 'x');
+        assert.equal(await b.exists('/made/x'), true);
+        await b.rename('/old/keep', '/made/keep'); // from a folder made before
+        assert.equal(await b.readText('/made/keep'), 'k');
+        await b.mkdir('/made/sub');
+        await b.writeFile('/made/sub/y', 'y');
+        await b.rename('/made', '/renamed'); // the made folder moves with its entries
+        assert.equal(await b.readText('/renamed/x'), 'x');
+        assert.equal(await b.readText('/renamed/sub/y'), 'y');
+        assert.equal(await b.exists('/made'), false);
+        await b.rm('/renamed/x');
+        assert.equal(await b.exists('/renamed/x'), false);
+        assert.equal(await code(b.mkdir('/renamed/sub')), 'EEXIST');
+        assert.equal(await code(b.readFile('/renamed/nope')), 'ENOENT');
+        await b.rename('/renamed/keep', '/old/keep'); // and back out
+        assert.equal(await b.exists('/renamed/keep'), false);
+      });
+      assert.deepEqual((await v.readdir('/renamed')).map((e) => e.name), ['sub']);
+      assert.equal(await v.readText('/old/keep'), 'k');
+      assert.equal(await v.readText('/renamed/sub/y'), 'y');
+      assert.ok((await v.check()).ok);
+    });
+
     it('passes its integrity check after a mix of operations', async () => {
       const v = await fresh();
       await v.writeFile('/a/b/c', randomBytes(150_000));
