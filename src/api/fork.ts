@@ -18,7 +18,7 @@ import { finishFork, rebuildCurrent, streamInto, trimAfter, trimMeta, type Reade
 import { getSnapshot } from '../history/snapshots.js';
 import { readMemory, replaceMemory } from '../memory/dump.js';
 import { dropOrphanAttrs } from '../tags/rows.js';
-import { openVault, passphraseOf } from './open.js';
+import { checkSource, openVault, passphraseOf } from './open.js';
 import type { Vault } from './vault.js';
 
 export interface ForkOptions {
@@ -60,8 +60,7 @@ export interface ForkResult {
  * must not exist (EEXIST). Nothing appears at DST unless the fork completes.
  */
 export async function forkVault(src: string | Vault, dst: string, opts: ForkOptions = {}): Promise<ForkResult> {
-  if (typeof src === 'string' && src.trim() === '') throw vfsError('EINVAL', undefined, 'vault fork: the source vault is empty (give a name or a path)');
-  if (typeof src !== 'string' && (typeof src !== 'object' || src === null || !('engine' in src))) throw vfsError('EINVAL', undefined, 'vault fork: the source must be a vault name, a path or an open vault');
+  checkSource(src, 'vault fork');
   if (typeof dst !== 'string' || dst.trim() === '') throw vfsError('EINVAL', undefined, 'vault fork: the destination is empty (give a name or a path)');
   if (opts.at !== undefined && typeof opts.at !== 'string' && !(typeof opts.at === 'number' && Number.isSafeInteger(opts.at))) {
     throw vfsError('EINVAL', undefined, 'vault fork: the point must be a snapshot name, an operation number or a time');

@@ -24,7 +24,7 @@ import { META_USAGE, type Usage } from '../core/scope.js';
 import { ftsWords } from '../text/tokenize.js';
 import { indexStatus, rebuild } from '../search/indexer.js';
 import { search } from './search.js';
-import { UNSYNCED, passphraseOf } from './open.js';
+import { UNSYNCED, checkSource, passphraseOf } from './open.js';
 import type { Vault } from './vault.js';
 
 export interface MigrateProgress {
@@ -181,8 +181,7 @@ async function verifyRecord(engine: Engine, source: VaultRecord, backend: string
  */
 export async function migrateVault(src: string | Vault, opts: MigrateOptions): Promise<MigrateResult> {
   const started = Date.now();
-  if (typeof src === 'string' && src.trim() === '') throw vfsError('EINVAL', undefined, 'vault migrate: the source vault is empty (give a name or a path)');
-  if (typeof src !== 'string' && (typeof src !== 'object' || src === null || !('engine' in src))) throw vfsError('EINVAL', undefined, 'vault migrate: the source must be a vault name, a path or an open vault');
+  checkSource(src, 'vault migrate');
   if (typeof opts !== 'object' || opts === null) throw vfsError('EINVAL', undefined, `vault migrate: give the options, at least the target backend ({ to: ${backendList().split(', ').map((k) => `'${k}'`).join(' | ')} })`);
   const backend = opts.to;
   if (typeof backend !== 'string' || backend === '') throw vfsError('EINVAL', undefined, `vault migrate: give the target backend (${backendList()})`);

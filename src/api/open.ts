@@ -53,6 +53,15 @@ function checkRef(ref: unknown, what: string): asserts ref is string {
 }
 
 /**
+ * The source vault of a fork or a migrate (`what`: "vault fork"): a name, a path or an open
+ * vault, each refused with its own EINVAL line.
+ */
+export function checkSource(src: unknown, what: string): void {
+  if (typeof src === 'string' && src.trim() === '') throw vfsError('EINVAL', undefined, `${what}: the source vault is empty (give a name or a path)`);
+  if (typeof src !== 'string' && (typeof src !== 'object' || src === null || !('engine' in src))) throw vfsError('EINVAL', undefined, `${what}: the source must be a vault name, a path or an open vault`);
+}
+
+/**
  * Open a vault by registered name or by path; no argument opens the current vault (creating
  * the "default" vault on first use). `openVault(':memory:')` gives a fresh in-memory vault.
  */
