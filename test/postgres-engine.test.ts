@@ -28,14 +28,19 @@ const oneLine = (code: string) => (e: unknown) => {
   return true;
 };
 
-async function schemaExists(schema: string): Promise<boolean> {
+/** One statement on a connection of its own, outside any engine's pool. */
+async function serverQuery(text: string, params: unknown[] = []): Promise<pg.QueryResult> {
   const c = new pg.Client({ connectionString: URL });
   await c.connect();
   try {
-    return (await c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount === 1;
+    return await c.query(text, params);
   } finally {
     await c.end();
   }
+}
+
+async function schemaExists(schema: string): Promise<boolean> {
+  return (await serverQuery('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount === 1;
 }
 
 describe('postgres engine', { skip: !pgInfo.url && (pgInfo.reason ?? 'no cluster') }, () => {
@@ -275,10 +280,7 @@ describe('postgres engine', { skip: !pgInfo.url && (pgInfo.reason ?? 'no cluster
     // The watcher's LISTEN connection went with it (a leaked one would keep a server slot).
     let listening = -1;
     for (let i = 0; i < 100 && listening !== 0; i++) {
-      const c = new pg.Client({ connectionString: URL });
-      await c.connect();
-      listening = Number((await c.query('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [`avfs-listen-${process.pid}`])).rows[0].n);
-      await c.end();
+      listening = Number((await serverQuery('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [`avfs-listen-${process.pid}`])).rows[0].n);
       if (listening !== 0) await new Promise((r) => setTimeout(r, 20));
     }
     assert.equal(listening, 0, 'no LISTEN connection left');
@@ -350,17 +352,9 @@ await v.engine.write(async (tx) => {
     const a = await openEngine('postgres', { path: withSchema('owed_a'), create: true });
     const k = Buffer.from('k');
     const readK = () => a.read((tx) => tx.get('meta', k)).then((v) => v?.toString());
-    const idleInTx = async () => {
-      const c = new pg.Client({ connectionString: URL });
-      await c.connect();
-      try {
-        // Only this test's sessions: other test files share the cluster.
-        const r = await c.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'idle in transaction' AND query LIKE '%"owed_a".%'`);
-        return (r.rows[0] as { n: number }).n;
-      } finally {
-        await c.end();
-      }
-    };
+    // Only this test's sessions: other test files share the cluster.
+    const idleInTx = async () =>
+      ((await serverQuery(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'idle in transaction' AND query LIKE '%"owed_a".%'`)).rows[0] as { n: number }).n;
     try {
       await a.write((tx) => tx.put('meta', k, Buffer.from('v1')));
       // Back to back on the one pooled connection (the pool hands out the last one returned).
